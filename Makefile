@@ -1,0 +1,27 @@
+# The two quick-start commands: `make check` (the scenario suite) and `make test`.
+# Each first installs the system libraries if they are missing.
+SWIFT ?= swift
+SIM_RELEASE = .build/release/medallion-sim
+
+.PHONY: deps test check build release bench clean
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) test
+
+check: release
+	$(SIM_RELEASE) check
+
+bench: release
+	$(SIM_RELEASE) bench codec
+
+clean:
+	rm -rf .build

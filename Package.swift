@@ -1,0 +1,75 @@
+// swift-tools-version: 6.0
+//
+// The module list is the architecture (see docs/ARCHITECTURE.md). Dependencies
+// point one way: Kernel <- Codec <- Broker/Exchanges <- Engine <- Scenarios <-
+// Checks <- CLI. The engine never sees the exchanges' ground-truth labels; only
+// the checks do.
+import PackageDescription
+
+let package = Package(
+    name: "medallion-sim",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "medallion-sim", targets: ["MedallionSimCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries: the project's two named C dependencies.
+        .systemLibrary(
+            name: "CAvro",
+            path: "Sources/CAvro",
+            pkgConfig: "avro-c",
+            providers: [.apt(["libavro-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            path: "Sources/CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+
+        // Deterministic kernel: virtual clock, scheduler, PRNG streams, exact values.
+        .target(
+            name: "Kernel",
+            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+        ),
+        // Avro trade codec (libavro) and zstd files (libzstd).
+        .target(name: "Codec", dependencies: ["Kernel", "CAvro", "CZstd"]),
+        // Simulated Kafka: topics, partitions, offsets, the default partitioner.
+        .target(name: "Broker", dependencies: ["Kernel"]),
+        // Synthetic Binance and Kraken feeds with labelled fault injection.
+        .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker"]),
+        // Micro-batch runtime, checkpoints, Iceberg-style tables, the five jobs.
+        .target(name: "Engine", dependencies: ["Kernel", "Codec", "Broker"]),
+        // Scenario files (YAML) and the runner that wires feeds, broker and engine.
+        .target(
+            name: "Scenarios",
+            dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Yams"]
+        ),
+        // Independent oracle, golden files, reports.
+        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios"]),
+        // The `medallion-sim` command.
+        .executableTarget(
+            name: "MedallionSimCLI",
+            dependencies: [
+                "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios", "Checks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
+        .testTarget(name: "CodecTests", dependencies: ["Codec", "Kernel"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Kernel"]),
+        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "Broker", "Codec", "Kernel"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Broker", "Codec", "Kernel"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Kernel"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Engine", "Kernel"]),
+        .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Exchanges module; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Scenarios module; see docs/ARCHITECTURE.md.

@@ -1,0 +1,85 @@
+import Testing
+@testable import Kernel
+
+@Suite struct TimeAndValueTests {
+    @Test func durationsParse() throws {
+        #expect(try DurationParser.parse("90s") == 90_000_000)
+        #expect(try DurationParser.parse("1h30m") == 5_400_000_000)
+        #expect(try DurationParser.parse("250ms") == 250_000)
+        #expect(try DurationParser.parse("2d") == 172_800_000_000)
+        #expect(try DurationParser.parse("1m30s500ms") == 90_500_000)
+        #expect(try DurationParser.parse("0") == 0)
+        #expect(DurationParser.format(5_400_000_000) == "1h30m")
+        #expect(DurationParser.format(250_000) == "250ms")
+    }
+
+    @Test(arguments: ["", "s", "10", "10x", "30m1h", "1.5s", "-3s", "99999999999999999999s", "1h1h"])
+    func badDurationsAreNamed(_ text: String) {
+        #expect(throws: DurationParser.Failure.self) { try DurationParser.parse(text) }
+    }
+
+    @Test func civilDatesAreRight() {
+        #expect(UTCDateTime(micros: 0).iso8601 == "1970-01-01T00:00:00.000000Z")
+        // 2026-01-20T09:00:00Z = 1768899600 s (the capture example in SPEC §9).
+        let t = UTCDateTime(micros: 1_768_899_600_000_000 + 123_456)
+        #expect(t.iso8601 == "2026-01-20T09:00:00.123456Z")
+        #expect(UTCDateTime.micros(year: 2026, month: 1, day: 20, hour: 9) == 1_768_899_600_000_000)
+        // Genesis block day, leap days, before the epoch.
+        #expect(UTCDateTime.micros(year: 2009, month: 1, day: 3) == 1_230_940_800_000_000)
+        #expect(UTCDateTime(micros: UTCDateTime.micros(year: 2024, month: 2, day: 29, hour: 23)).dateString == "2024-02-29")
+        #expect(UTCDateTime(micros: -1).iso8601 == "1969-12-31T23:59:59.999999Z")
+        for days in stride(from: -800_000 as Int64, through: 800_000, by: 997) {
+            let (y, m, d) = UTCDateTime.civil(fromDays: days)
+            #expect(UTCDateTime.days(fromCivil: y, m, d) == days)
+        }
+    }
+
+    @Test func decimalsParseAndPrintExactly() throws {
+        #expect(try Decimal8(parsing: "65000.12").units == 6_500_012_000_000)
+        #expect(try Decimal8(parsing: "-0.00000001").units == -1)
+        #expect(try Decimal8(parsing: "9999999999.99999999").units == 999_999_999_999_999_999)
+        #expect(Decimal8(units: 6_500_012_000_000).description == "65000.12000000")
+        #expect(Decimal8(units: -1).description == "-0.00000001")
+        #expect(throws: Decimal8.ParseError.self) { try Decimal8(parsing: "0.000000001") }
+        #expect(throws: Decimal8.ParseError.self) { try Decimal8(parsing: "1e5") }
+        #expect(throws: Decimal8.ParseError.self) { try Decimal8(parsing: "10000000000") }
+        #expect(Decimal8(units: Decimal8.precisionLimitUnits).isWithinPrecision == false)
+        #expect(Decimal8(units: Decimal8.precisionLimitUnits - 1).isWithinPrecision)
+    }
+
+    @Test func decimalAvroBytesAreMinimalTwosComplement() {
+        // Hand-computed: 1 -> 01; -1 -> FF; 128 -> 00 80; -128 -> 80; -129 -> FF 7F; 0 -> 00.
+        #expect(Decimal8(units: 1).avroBytes == [0x01])
+        #expect(Decimal8(units: -1).avroBytes == [0xFF])
+        #expect(Decimal8(units: 128).avroBytes == [0x00, 0x80])
+        #expect(Decimal8(units: -128).avroBytes == [0x80])
+        #expect(Decimal8(units: -129).avroBytes == [0xFF, 0x7F])
+        #expect(Decimal8(units: 0).avroBytes == [0x00])
+        #expect(Decimal8(units: Int64.min).avroBytes == [0x80, 0, 0, 0, 0, 0, 0, 0])
+        for u: Int64 in [0, 1, -1, 127, 128, -128, -129, 6_500_012_000_000, -999_999_999_999_999_999, .max, .min] {
+            #expect(Decimal8(avroBytes: Decimal8(units: u).avroBytes) == Decimal8(units: u))
+        }
+        #expect(Decimal8(avroBytes: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01])?.units == 1)
+        #expect(Decimal8(avroBytes: [0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]) == nil)
+        #expect(Decimal8(avroBytes: [UInt8]()) == nil)
+    }
+
+    @Test func uuidValidation() {
+        #expect(UUIDv4.isValid("3f2504e0-4f89-41d3-9a0c-0305e82c3301"))
+        #expect(!UUIDv4.isValid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"))  // version 1
+        #expect(!UUIDv4.isValid("not-a-uuid"))
+    }
+
+    @Test func schedulerOrdersByTimeThenPriorityThenFIFO() {
+        let clock = VirtualClock(start: 100)
+        let s = EventScheduler(clock: clock)
+        var log: [String] = []
+        s.schedule(at: 200) { _ in log.append("b1") }
+        s.schedule(at: 150) { _ in log.append("a") }
+        s.schedule(at: 200, priority: -1) { _ in log.append("b0") }
+        s.schedule(at: 200) { t in log.append("b2"); s.schedule(at: t) { _ in log.append("b3") } }
+        s.run(until: 1_000)
+        #expect(log == ["a", "b0", "b1", "b2", "b3"])
+        #expect(clock.now == 1_000)
+    }
+}

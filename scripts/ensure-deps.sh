@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs libavro-dev, libzstd-dev and pkg-config when they are missing.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -euo pipefail
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if command -v pkg-config >/dev/null 2>&1; then
+  pkg-config --exists avro-c || missing+=(libavro-dev)
+  pkg-config --exists libzstd || missing+=(libzstd-dev)
+else
+  missing+=(libavro-dev libzstd-dev)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+cmd="apt-get update && apt-get install -y ${missing[*]}"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "missing system packages: ${missing[*]}" >&2
+  echo "run: sudo sh -c '$cmd'" >&2
+  exit 2
+fi
