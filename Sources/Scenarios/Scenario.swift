@@ -119,6 +119,9 @@ public struct Scenario: Equatable, Sendable {
     public var faults: [Fault]
     public var expect: Expectations
     public var file: String
+    /// `golden_tables: full` keeps every row in the golden; `digest` keeps
+    /// per-partition counts and digests (for runs too big to review row by row).
+    public var goldenTablesInFull: Bool = true
 
     public static let defaultStart: Micros = UTCDateTime.micros(year: 2026, month: 1, day: 20, hour: 9)
 }

@@ -10,7 +10,7 @@ import Yams
 /// Reads scenario files. Every problem is an `InputError` with file and line.
 public enum ScenarioParser {
     static let topKeys = ["name", "description", "seed", "start", "duration", "drain", "profile",
-                          "exchanges", "jobs", "faults", "expect"]
+                          "exchanges", "jobs", "faults", "expect", "golden_tables"]
     static let exchangeKeys = ["enabled", "rate_multiplier", "partitions", "symbols", "v1_share",
                                "delivery_latency_median", "burst_branching_ratio"]
     static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger"]
@@ -40,9 +40,28 @@ public enum ScenarioParser {
         return try parse(root)
     }
 
+    /// Every `*.yaml` in a folder, sorted by file name.
+    public static func libraryPaths(in dir: String = "scenarios") throws(InputError) -> [String] {
+        guard let d = opendir(dir) else { throw InputError(file: dir, line: 0, problem: "cannot open the scenario folder") }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasSuffix(".yaml") { names.append(name) }
+        }
+        return names.sorted().map { "\(dir)/\($0)" }
+    }
+
     public static func load(path: String, overrides: [String] = []) throws(InputError) -> Scenario {
         let text = try readTextFile(path)
-        return try parse(text, file: path, overrides: overrides)
+        let s = try parse(text, file: path, overrides: overrides)
+        let base = String(path.split(separator: "/").last ?? "")
+        if base.hasSuffix(".yaml"), String(base.dropLast(5)) != s.name {
+            throw InputError(file: path, line: 1, problem: "name '\(s.name)' must match the file name '\(base.dropLast(5))' (goldens are found by name)")
+        }
+        return s
     }
 
     static func parse(_ root: YAMLNode) throws(InputError) -> Scenario {
@@ -60,6 +79,13 @@ public enum ScenarioParser {
             drainMicros: try m["drain"]?.duration() ?? 10 * Time.microsPerMinute,
             profile: try m["profile"]?.string() ?? "production",
             exchanges: [:], jobs: [:], faults: [], expect: Expectations(), file: root.file)
+        if let g = m["golden_tables"] {
+            switch try g.string() {
+            case "full": s.goldenTablesInFull = true
+            case "digest": s.goldenTablesInFull = false
+            case let other: throw g.error("expected full or digest, got '\(other)'")
+            }
+        }
         guard s.durationMicros > 0 else { throw try m.required("duration").error("must be positive") }
         guard s.durationMicros <= 7 * Time.microsPerDay else {
             throw try m.required("duration").error("at most 7d per scenario")

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kernel
 import Codec
 @testable import Scenarios
@@ -116,5 +119,37 @@ import Codec
         #expect(YAMLNode.parseTimestamp("2026-01-20T09:00Z") == Scenario.defaultStart)
         #expect(YAMLNode.parseTimestamp("2026-02-30T09:00:00Z") == nil)
         #expect(YAMLNode.parseTimestamp("2026-01-20 09:00:00") == nil)
+    }
+}
+
+@Suite struct ScenarioLibraryTests {
+    static var repoRoot: String {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }
+
+    @Test func everyLibraryScenarioParsesAndIsNamedAfterItsFile() throws {
+        let paths = try ScenarioParser.libraryPaths(in: Self.repoRoot + "/scenarios")
+        let names = paths.map { String($0.split(separator: "/").last!.dropLast(5)) }
+        for required in ["baseline", "late-data", "duplicates", "malformed-avro", "traffic-spike", "slow-commits",
+                         "crash-restart", "schema-evolution", "exchange-outage",
+                         "incident-013-silver-binance-30s", "incident-013-fix-60s"] {
+            #expect(names.contains(required), "scenario \(required) is missing")
+        }
+        for p in paths {
+            let s = try ScenarioParser.load(path: p)
+            #expect(!s.description.isEmpty)
+        }
+    }
+
+    @Test func aNameThatDiffersFromTheFileIsAnError() throws {
+        let dir = "/tmp/medallion-sim-test-\(getpid())"
+        mkdir(dir, 0o755)
+        let path = dir + "/other.yaml"
+        let f = fopen(path, "w")!
+        fputs("name: baseline\ndescription: x\nduration: 1m\n", f)
+        fclose(f)
+        #expect(throws: InputError.self) { try ScenarioParser.load(path: path) }
     }
 }
