@@ -94,7 +94,14 @@ typedef struct {
     mav_tracked_t blocks[MAV_TRACK_MAX];
 } mav_guard_t;
 
-static _Thread_local mav_guard_t mav_guard;
+// A function-local static: Swift's importer emits a static inline function
+// together with its local statics, but not a file-scope static variable.
+// Each object file that calls these functions gets its own copy, so the
+// codec calls them from one Swift file only (Sources/Codec/AvroRuntime.swift).
+static inline mav_guard_t *mav_guard_state(void) {
+    static _Thread_local mav_guard_t g;
+    return &g;
+}
 
 static inline void mav_untrack(mav_guard_t *g, void *ptr) {
     // Newest first: libavro usually frees what it has just allocated.
@@ -109,7 +116,7 @@ static inline void mav_untrack(mav_guard_t *g, void *ptr) {
 
 static void *mav_allocator(void *ud, void *ptr, size_t osize, size_t nsize) {
     (void)ud; (void)osize;
-    mav_guard_t *g = &mav_guard;
+    mav_guard_t *g = mav_guard_state();
     if (g->state == MAV_IDLE) {
         if (nsize == 0) { free(ptr); return NULL; }
         return realloc(ptr, nsize);
@@ -147,30 +154,33 @@ static void *mav_allocator(void *ud, void *ptr, size_t osize, size_t nsize) {
 static inline void mav_install_allocator(void) { avro_set_allocator(mav_allocator, NULL); }
 
 static inline void mav_guard_begin(size_t cap) {
-    mav_guard.state = MAV_READING;
-    mav_guard.cap = cap;
-    mav_guard.count = 0;
+    mav_guard_t *g = mav_guard_state();
+    g->state = MAV_READING;
+    g->cap = cap;
+    g->count = 0;
 }
 
 /// The read succeeded: everything recorded now belongs to the value.
 static inline void mav_guard_end_ok(void) {
-    mav_guard.state = MAV_IDLE;
-    mav_guard.count = 0;
+    mav_guard_t *g = mav_guard_state();
+    g->state = MAV_IDLE;
+    g->count = 0;
 }
 
 /// The read failed. Call before destroying the value read into.
-static inline void mav_guard_begin_reclaim(void) { mav_guard.state = MAV_RECLAIMING; }
+static inline void mav_guard_begin_reclaim(void) { mav_guard_state()->state = MAV_RECLAIMING; }
 
 /// After the value is destroyed: frees the blocks libavro leaked. Returns
 /// how many there were.
 static inline size_t mav_guard_finish_reclaim(void) {
-    size_t n = mav_guard.count;
-    for (size_t i = 0; i < n; i++) free(mav_guard.blocks[i].ptr);
-    mav_guard.count = 0;
-    mav_guard.state = MAV_IDLE;
+    mav_guard_t *g = mav_guard_state();
+    size_t n = g->count;
+    for (size_t i = 0; i < n; i++) free(g->blocks[i].ptr);
+    g->count = 0;
+    g->state = MAV_IDLE;
     return n;
 }
 
-static inline size_t mav_guard_refused(void) { return mav_guard.refused; }
+static inline size_t mav_guard_refused(void) { return mav_guard_state()->refused; }
 
 #endif

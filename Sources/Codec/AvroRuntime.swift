@@ -25,3 +25,25 @@ enum AvroRuntime {
         return schema
     }
 }
+
+/// The guarded allocator's per-thread state, reached only from this file:
+/// shim.h's state lives in a static local of a static inline function, and
+/// every object file that calls those functions gets its own copy. Keeping
+/// every call here keeps one copy, shared with the allocator itself.
+enum AllocationGuard {
+    /// Starts a guarded read: blocks over `capBytes` are refused and every
+    /// block allocated is recorded until `endOK` or `reclaim`.
+    @inline(never) static func begin(capBytes: Int) { mav_guard_begin(capBytes) }
+    /// The read succeeded: the recorded blocks belong to the value.
+    @inline(never) static func endOK() { mav_guard_end_ok() }
+    /// The read failed: destroys `record` (freeing what it owns), then frees
+    /// the blocks libavro leaked. Returns how many it freed.
+    @inline(never) static func reclaim(destroying record: inout avro_value_t) -> Int {
+        mav_guard_begin_reclaim()
+        avro_value_decref(&record)
+        record = avro_value_t()
+        return mav_guard_finish_reclaim()
+    }
+    /// Blocks refused on this thread so far.
+    @inline(never) static func refusedOnThisThread() -> Int { mav_guard_refused() }
+}

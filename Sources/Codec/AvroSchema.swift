@@ -76,6 +76,11 @@ struct AvroSchemaGraph: Sendable {
             for item in items {
                 let b = try parse(item, namespace: namespace)
                 if nodes[b].kind == .union { throw SchemaError(problem: "a union may not contain a union") }
+                // Avro: at most one branch per unnamed type, and per name.
+                let dup = branches.contains { o in
+                    nodes[o].kind == nodes[b].kind && (nodes[o].name == nil || nodes[o].name == nodes[b].name)
+                }
+                if dup { throw SchemaError(problem: "a union lists the type \(nodes[b].name ?? "\(nodes[b].kind)") twice") }
                 branches.append(b)
             }
             return add(Node(kind: .union, branches: branches))

@@ -181,18 +181,15 @@ private final class WriterReader {
         // No block may exceed what this input could need: strings and bytes
         // are at most the body long; generic arrays and maps hold fewer items
         // than the body has bytes, at well under 64 bytes each.
-        mav_guard_begin(64 * 1024 + 64 * body.count)
+        AllocationGuard.begin(capBytes: 64 * 1024 + 64 * body.count)
         if avro_value_read(reader, &record) != 0 {
             // Destroy the value (freeing what it owns), then free what libavro
             // leaked; build a fresh value on the next decode.
-            mav_guard_begin_reclaim()
-            avro_value_decref(&record)
-            record = avro_value_t()
-            decoder.noteReclaimed(mav_guard_finish_reclaim())
+            decoder.noteReclaimed(AllocationGuard.reclaim(destroying: &record))
             return .failure(DecodeFailure(reason: .avroDecodeError,
                                           message: "schema \(schemaId): libavro cannot read the \(body.count)-byte body", schemaId: schemaId))
         }
-        mav_guard_end_ok()
+        AllocationGuard.endOK()
         if mav_reader_has_more(reader) != 0 { return .failure(trailing(nil, body.count)) }
         return extract()
     }
