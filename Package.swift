@@ -62,11 +62,7 @@ let package = Package(
                 "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            // `@main` lives in main.swift; once the target has a second file,
-            // Swift treats main.swift as top-level code and refuses `@main`
-            // unless the module is parsed as a library.
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            ]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),

@@ -1,1 +1,0 @@
-// Captures; see Capture.swift.
