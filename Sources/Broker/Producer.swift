@@ -93,9 +93,10 @@ public final class KafkaProducer<Tag> {
 
     /// Sends to an explicit partition. The record reaches the broker at
     /// create time + a latency draw, but never before `notBeforeMicros`
-    /// (a retry cannot overtake the send it repeats).
+    /// (a retry cannot overtake the send it repeats). Returns the append time.
+    @discardableResult
     public func send(partition p: Int32, key: [UInt8]?, value: [UInt8], createdAtMicros: Micros, tag: Tag,
-                     notBeforeMicros: Micros = .min) {
+                     notBeforeMicros: Micros = .min) -> Micros {
         precondition(createdAtMicros >= lastCreatedAt, "sends to \(topic.name) must come in create-time order")
         precondition(p >= 0 && Int(p) < inFlight.count, "partition \(p) out of range for \(topic.name)")
         lastCreatedAt = createdAtMicros
@@ -112,6 +113,7 @@ public final class KafkaProducer<Tag> {
         inFlight[Int(p)].insert(entry, at: i)
         inFlightCount += 1
         precondition(inFlightCount <= maxInFlight, "more than \(maxInFlight) records in flight to \(topic.name)")
+        return appendAt
     }
 
     /// Appends every in-flight record that reaches the broker at or before `t`.
