@@ -1,0 +1,1 @@
+// Captures; see Capture.swift.
