@@ -62,7 +62,10 @@ let package = Package(
                 "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // `@main` lives in main.swift; with more than one file in the module
+            // Swift would treat main.swift as top-level code without this.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
