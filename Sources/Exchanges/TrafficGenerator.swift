@@ -170,6 +170,20 @@ final class FeedRunner {
         var malformedTimes: [Micros] = []
         var malformedNext = 0
         var backfillQueue: Int?
+        /// For `.count` selections: the sorted times still to take a trade at.
+        var selectionTimes: [Micros] = []
+        var selectionNext = 0
+
+        /// Whether this fault takes the eligible trade at `t` (draws only from the fault's stream).
+        mutating func selects(_ selection: FaultSelection, at t: Micros) -> Bool {
+            switch selection {
+            case .share(let r): return rng.chance(r)
+            case .count:
+                guard selectionNext < selectionTimes.count, selectionTimes[selectionNext] <= t else { return false }
+                selectionNext += 1
+                return true
+            }
+        }
     }
 
     let plan: TrafficPlan
@@ -229,6 +243,14 @@ final class FeedRunner {
         for i in self.faults.indices {
             let f = self.faults[i]
             let s = f.spec
+            var selection: FaultSelection? = nil
+            if case .duplicate(_, let sel, _) = s.effect { selection = sel }
+            if case .lateBackfill(let sel, _) = s.effect { selection = sel }
+            if case .count(let n)? = selection, n > 0, s.endMicros > s.startMicros {
+                var times = (0..<n).map { _ in self.faults[i].rng.uniform(in: s.startMicros...(s.endMicros - 1)) }
+                times.sort()
+                self.faults[i].selectionTimes = times
+            }
             switch s.effect {
             case .spike(let m) where m > 1:
                 let root = "faults.\(f.index)."
@@ -329,8 +351,8 @@ final class FeedRunner {
             case .outage:
                 if let q = faults[i].backfillQueue { backfills[q].trades.append(g); stats.backfilledTrades += 1 } else { stats.lostTrades += 1 }
                 return
-            case .lateBackfill(let share, _):
-                if faults[i].rng.chance(share) { backfills[faults[i].backfillQueue!].trades.append(g); stats.backfilledTrades += 1; return }
+            case .lateBackfill(let selection, _):
+                if faults[i].selects(selection, at: t) { backfills[faults[i].backfillQueue!].trades.append(g); stats.backfilledTrades += 1; return }
             default: break
             }
         }
@@ -377,7 +399,7 @@ final class FeedRunner {
             // Is this send duplicated (first matching duplicate fault wins)?
             var dup: (fault: Int, mode: DuplicateMode, delay: Micros)? = nil
             for i in faults.indices where dup == nil && faults[i].spec.covers(t) {
-                if case .duplicate(let mode, let share, let delay) = faults[i].spec.effect, faults[i].rng.chance(share) {
+                if case .duplicate(let mode, let selection, let delay) = faults[i].spec.effect, faults[i].selects(selection, at: t) {
                     dup = (i, mode, delay)
                 }
             }
@@ -399,7 +421,7 @@ final class FeedRunner {
                 copy.fault = .producerRetry; copy.faultIndex = f.index; copy.remember = false
                 copy.outcome = valid ? .duplicateOf(sendId: label.sendId) : label.outcome
                 queue.push(t + dup.delay, .retry(value: value, symbol: symbol, label: copy, notBefore: appendAt))
-            case .exchangeSnapshot:
+            case .exchangeResend:
                 queue.push(t + dup.delay, .snapshot(trade: trade, version: version, originalId: label.sendId, originalValid: valid,
                                                     faultIndex: f.index, notBefore: appendAt))
             }
@@ -413,7 +435,7 @@ final class FeedRunner {
             if trade.timestampMicros > t + TradeValidator.maxFutureSkewMicros { outcome = .deadLetter(.invalidTimestamp) }
             else if originalValid { outcome = .duplicateOf(sendId: originalId) }
             else { outcome = .gold }  // the first valid copy of its message id
-            let label = PendingLabel(outcome: outcome, fault: .exchangeSnapshot, faultIndex: faultIndex,
+            let label = PendingLabel(outcome: outcome, fault: .exchangeResend, faultIndex: faultIndex,
                                      eventTimeMicros: trade.timestampMicros, sendId: 0, remember: false)
             _ = self.send(symbol: trade.symbolIndex, value: value, at: t, label: label, notBefore: notBefore)
             stats.duplicateMessages += 1

@@ -33,3 +33,51 @@ enum Fixture {
 
     static func at(_ minutes: Int64) -> Micros { start + Time.minutes(minutes) }
 }
+
+/// A minimal reader of the feed's own V1/V2 layout, for tests that need field
+/// values (the codec's TradeDecoder is the authority; see CodecAgreementTests).
+struct MiniTrade {
+    var schemaId: Int32
+    var messageId: String
+    var tradeId: String
+    var symbol: String
+    var timestampMicros: Micros
+    var priceUnits: Int64
+    var quantityUnits: Int64
+    var side: Int64
+    var ingestionMicros: Micros
+
+    init?(_ b: [UInt8]) {
+        guard b.count > 5, b[0] == 0 else { return nil }
+        schemaId = Int32(bitPattern: UInt32(b[1]) << 24 | UInt32(b[2]) << 16 | UInt32(b[3]) << 8 | UInt32(b[4]))
+        var i = 5
+        func long() -> Int64 {
+            var shift: UInt64 = 0, z: UInt64 = 0
+            while true { let c = b[i]; i += 1; z |= UInt64(c & 0x7F) << shift; if c < 0x80 { break }; shift += 7 }
+            return Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1)
+        }
+        func bytes() -> [UInt8] { let n = Int(long()); defer { i += n }; return Array(b[i..<(i + n)]) }
+        func string() -> String { String(decoding: bytes(), as: UTF8.self) }
+        func decimal() -> Int64 { Decimal8(avroBytes: bytes())!.units }
+        messageId = string(); tradeId = string(); symbol = string(); _ = string(); _ = string()
+        timestampMicros = long(); priceUnits = decimal(); quantityUnits = decimal(); _ = string(); side = long()
+        if schemaId == 2 { precondition(long() == 0, "test reader handles empty trade_conditions only") }
+        if long() == 1 { _ = long() }
+        ingestionMicros = long()
+    }
+}
+
+extension GeneratedTraffic {
+    /// Every (address, record, label) of a topic in (partition, offset) order.
+    func messages(_ e: ExchangeName) -> [(MessageAddress, KafkaRecord, GroundTruthLabel)] {
+        guard let t = cluster.topic(e.topic) else { return [] }
+        var out: [(MessageAddress, KafkaRecord, GroundTruthLabel)] = []
+        for p in t.partitions {
+            for o in 0..<p.endOffset {
+                let a = MessageAddress(topic: t.name, partition: p.partition, offset: o)
+                out.append((a, p.record(at: o), groundTruth.label(at: a)!))
+            }
+        }
+        return out
+    }
+}
