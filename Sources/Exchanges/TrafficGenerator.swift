@@ -42,7 +42,11 @@ public struct TrafficPlan: Sendable, Equatable {
 /// schemas registered (`registrations`, to put in the run's schema registry).
 public struct GeneratedTraffic {
     public let cluster: KafkaCluster
+    /// The labels: for the checks only, never for the engine.
     public let groundTruth: GroundTruth
+    /// The registry holding every schema id the topics use (V1, V2, and the
+    /// incompatible writer schema when a fault needs it; never the unknown id).
+    public let registry: SchemaRegistry
     /// (subject, schema id, which schema) registered for the run, in order.
     public let registrations: [SchemaRegistration]
     public let statistics: [FeedStatistics]
@@ -55,6 +59,14 @@ public struct SchemaRegistration: Sendable, Equatable {
     public var subject: String
     public var id: Int32
     public var schema: Schema
+
+    public var schemaJSON: String {
+        switch schema {
+        case .tradeV1: return TradeSchemas.v1JSON
+        case .tradeV2: return TradeSchemas.v2JSON
+        case .incompatible: return MalformedPayloads.incompatibleSchemaJSON
+        }
+    }
 }
 
 /// The driver: generates every message of a run up front, appended to the
@@ -66,8 +78,11 @@ public struct SchemaRegistration: Sendable, Equatable {
 /// injections.
 public enum TrafficGenerator {
     /// Generates `plan` into `cluster` (topics are created when missing, with the
-    /// feed's partition count). Precondition: `plan.problems()` is empty.
-    public static func generate(_ plan: TrafficPlan, into cluster: KafkaCluster = KafkaCluster()) -> GeneratedTraffic {
+    /// feed's partition count) and registers its schemas in `registry`.
+    /// Precondition: `plan.problems()` is empty, and `registry` holds no other
+    /// schema under the plan's ids.
+    public static func generate(_ plan: TrafficPlan, into cluster: KafkaCluster = KafkaCluster(),
+                                registry: SchemaRegistry = SchemaRegistry()) -> GeneratedTraffic {
         let problems = plan.problems()
         precondition(problems.isEmpty, "invalid traffic plan: \(problems.joined(separator: "; "))")
         let truth = GroundTruth()
@@ -85,6 +100,11 @@ public enum TrafficGenerator {
             registrations.append(SchemaRegistration(subject: "market.crypto.trades.incompatible-value",
                                                     id: plan.schemaIds.incompatible, schema: .incompatible))
         }
+        for r in registrations {
+            do { try registry.register(subject: r.subject, schemaJSON: r.schemaJSON, id: r.id) } catch {
+                preconditionFailure("cannot register schema id \(r.id) under \(r.subject): \(error)")
+            }
+        }
         for config in plan.feeds.sorted(by: { $0.exchange < $1.exchange }) {
             let topic = cluster.topic(config.exchange.topic)
                 ?? cluster.createTopic(config.exchange.topic, partitions: config.partitionCount)
@@ -94,7 +114,7 @@ public enum TrafficGenerator {
             runner.run()
             stats.append(runner.stats)
         }
-        return GeneratedTraffic(cluster: cluster, groundTruth: truth, registrations: registrations, statistics: stats)
+        return GeneratedTraffic(cluster: cluster, groundTruth: truth, registry: registry, registrations: registrations, statistics: stats)
     }
 }
 
