@@ -300,9 +300,15 @@ final class FeedRunner {
     }
 
     func run() {
-        let expected = Int(config.baseRatePerSecond * config.rateMultiplier * Double(plan.durationMicros) / 1e6)
+        // Keys are symbols, so partitions are as skewed as the symbols' popularity:
+        // reserve each its expected share (+5 %) so a day's arena is not regrown.
+        let expected = config.baseRatePerSecond * config.rateMultiplier * Double(plan.durationMicros) / 1e6
+        let totalWeight = Double(weights.reduce(0, +))
+        var share = [Double](repeating: 0, count: topic.partitionCount)
+        for s in encoder.symbols { share[Int(s.partition)] += Double(s.spec.popularityWeight) / totalWeight }
         for p in topic.partitions {
-            p.reserveCapacity(records: min(expected / topic.partitionCount + 16, 50_000_000), bytesEach: 200)
+            let n = Int(min(expected * share[Int(p.partition)] * 1.05, 100_000_000)) + 1_024
+            p.reserveCapacity(records: n, bytesEach: 212)
         }
         while true {
             // Next trade occurrence: the base process first on ties, then spikes in fault order.
