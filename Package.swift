@@ -63,8 +63,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // `@main` lives in main.swift; with more than one file in the module
-            // Swift would treat main.swift as top-level code without this.
+            // `@main` lives in main.swift; once the target has a second file,
+            // Swift treats main.swift as top-level code and refuses `@main`
+            // unless the module is parsed as a library.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
 

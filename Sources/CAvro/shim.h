@@ -99,7 +99,9 @@ typedef struct {
 // Each object file that calls these functions gets its own copy, so the
 // codec calls them from one Swift file only (Sources/Codec/AvroRuntime.swift).
 static inline mav_guard_t *mav_guard_state(void) {
-    static _Thread_local mav_guard_t g;
+    // initial-exec: no __tls_get_addr call per allocation (the codec is
+    // linked into the executable, never dlopen'ed).
+    static _Thread_local mav_guard_t g __attribute__((tls_model("initial-exec")));
     return &g;
 }
 

@@ -38,10 +38,10 @@ enum AllocationGuard {
     @inline(never) static func endOK() { mav_guard_end_ok() }
     /// The read failed: destroys `record` (freeing what it owns), then frees
     /// the blocks libavro leaked. Returns how many it freed.
-    @inline(never) static func reclaim(destroying record: inout avro_value_t) -> Int {
+    @inline(never) static func reclaim(destroying record: UnsafeMutablePointer<avro_value_t>) -> Int {
         mav_guard_begin_reclaim()
-        avro_value_decref(&record)
-        record = avro_value_t()
+        avro_value_decref(record)
+        record.pointee = avro_value_t()
         return mav_guard_finish_reclaim()
     }
     /// Blocks refused on this thread so far.

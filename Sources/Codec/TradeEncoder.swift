@@ -57,12 +57,14 @@ public final class TradeEncoder {
 
     private let schema: avro_schema_t
     private let iface: UnsafeMutablePointer<avro_value_iface_t>
-    private var record = avro_value_t()
+    /// The record and its field values (by V2 field; V2-only fields stay
+    /// empty for V1) in manually allocated memory: passing a class's stored
+    /// `var` inout to C costs a dynamic exclusivity check per call.
+    private let record: UnsafeMutablePointer<avro_value_t>
+    private let f: UnsafeMutablePointer<avro_value_t>
     private let writer: avro_writer_t
     private var buffer: UnsafeMutablePointer<CChar>
     private var capacity: Int
-    /// Field values of `record`, by V2 field; V2-only fields stay empty for V1.
-    private var f = [avro_value_t](repeating: avro_value_t(), count: 15)
 
     private static let v2Fields = ["message_id", "trade_id", "symbol", "exchange", "asset_class", "timestamp",
                                    "price", "quantity", "currency", "side", "trade_conditions", "source_sequence",
@@ -90,12 +92,14 @@ public final class TradeEncoder {
         capacity = 4096
         buffer = .allocate(capacity: capacity)
         writer = avro_writer_memory(buffer, Int64(capacity))
-        guard avro_generic_value_new(iface, &record) == 0 else {
+        record = .allocate(capacity: 1); record.initialize(to: avro_value_t())
+        f = .allocate(capacity: 15); f.initialize(repeating: avro_value_t(), count: 15)
+        guard avro_generic_value_new(iface, record) == 0 else {
             throw TradeCodecError(message: "libavro cannot allocate a value for schema id \(schemaId)")
         }
         for (i, name) in Self.v2Fields.enumerated() where !(writesV1 && Self.v2Only.contains(i)) {
             var child = avro_value_t()
-            guard mav_get_by_name(&record, name, &child, nil) == 0 else {
+            guard mav_get_by_name(record, name, &child, nil) == 0 else {
                 throw TradeCodecError(message: "schema id \(schemaId) has no field '\(name)'")
             }
             f[i] = child
@@ -103,7 +107,8 @@ public final class TradeEncoder {
     }
 
     deinit {
-        avro_value_decref(&record)
+        if record.pointee.iface != nil { avro_value_decref(record) }
+        record.deallocate(); f.deallocate()
         mav_iface_decref(iface)
         avro_schema_decref(schema)
         avro_writer_free(writer)
@@ -111,56 +116,56 @@ public final class TradeEncoder {
     }
 
     @inline(__always)
-    private static func setString(_ v: inout avro_value_t, _ s: String) {
+    private static func setString(_ v: UnsafeMutablePointer<avro_value_t>, _ s: String) {
         let n = s.utf8.count
         // Native Swift strings are NUL-terminated, so withCString does not copy.
-        s.withCString { _ = mav_set_string_len(&v, $0, n + 1) }
+        s.withCString { _ = mav_set_string_len(v, $0, n + 1) }
     }
 
     @inline(__always)
-    private static func setDecimal(_ v: inout avro_value_t, _ units: Int64) {
+    private static func setDecimal(_ v: UnsafeMutablePointer<avro_value_t>, _ units: Int64) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { tmp in
             let n = DecimalBytes.write(units, into: tmp.baseAddress!)
-            _ = mav_set_bytes(&v, tmp.baseAddress!, n)
+            _ = mav_set_bytes(v, tmp.baseAddress!, n)
         }
     }
 
     @inline(__always)
-    private static func setOptionalLong(_ v: inout avro_value_t, _ x: Int64?) {
+    private static func setOptionalLong(_ v: UnsafeMutablePointer<avro_value_t>, _ x: Int64?) {
         var branch = avro_value_t()
         if let x {
-            _ = mav_set_branch(&v, 1, &branch); _ = mav_set_long(&branch, x)
+            _ = mav_set_branch(v, 1, &branch); _ = mav_set_long(&branch, x)
         } else {
-            _ = mav_set_branch(&v, 0, &branch); _ = mav_set_null(&branch)
+            _ = mav_set_branch(v, 0, &branch); _ = mav_set_null(&branch)
         }
     }
 
     /// Header + Avro body. Map keys are written in UTF-8 byte order so the same
     /// trade always gives the same bytes (a Dictionary has no order).
     public func encode(_ t: Trade) -> [UInt8] {
-        Self.setString(&f[0], t.messageId)
-        Self.setString(&f[1], t.tradeId)
-        Self.setString(&f[2], t.symbol)
-        Self.setString(&f[3], t.exchange)
-        Self.setString(&f[4], t.assetClass)
-        _ = mav_set_long(&f[5], t.timestampMicros)
-        Self.setDecimal(&f[6], t.price.units)
-        Self.setDecimal(&f[7], t.quantity.units)
-        Self.setString(&f[8], t.currency)
-        _ = mav_set_enum(&f[9], t.side == .buy ? 0 : 1)
-        Self.setOptionalLong(&f[11], t.sourceSequence)
-        _ = mav_set_long(&f[12], t.ingestionTimestampMicros)
+        Self.setString(f + 0, t.messageId)
+        Self.setString(f + 1, t.tradeId)
+        Self.setString(f + 2, t.symbol)
+        Self.setString(f + 3, t.exchange)
+        Self.setString(f + 4, t.assetClass)
+        _ = mav_set_long(f + 5, t.timestampMicros)
+        Self.setDecimal(f + 6, t.price.units)
+        Self.setDecimal(f + 7, t.quantity.units)
+        Self.setString(f + 8, t.currency)
+        _ = mav_set_enum(f + 9, t.side == .buy ? 0 : 1)
+        Self.setOptionalLong(f + 11, t.sourceSequence)
+        _ = mav_set_long(f + 12, t.ingestionTimestampMicros)
         if !writesV1 {
-            _ = mav_reset(&f[10])
+            _ = mav_reset(f + 10)
             for c in t.tradeConditions {
                 var item = avro_value_t()
-                _ = mav_append(&f[10], &item)
+                _ = mav_append(f + 10, &item)
                 Self.setString(&item, c)
             }
-            Self.setOptionalLong(&f[13], t.platformSequence)
+            Self.setOptionalLong(f + 13, t.platformSequence)
             var branch = avro_value_t()
             if let vendor = t.vendorData {
-                _ = mav_set_branch(&f[14], 1, &branch)
+                _ = mav_set_branch(f + 14, 1, &branch)
                 _ = mav_reset(&branch)
                 for key in vendor.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
                     var item = avro_value_t()
@@ -168,7 +173,7 @@ public final class TradeEncoder {
                     Self.setString(&item, vendor[key]!)
                 }
             } else {
-                _ = mav_set_branch(&f[14], 0, &branch); _ = mav_set_null(&branch)
+                _ = mav_set_branch(f + 14, 0, &branch); _ = mav_set_null(&branch)
             }
         }
         return write()
@@ -176,16 +181,16 @@ public final class TradeEncoder {
 
     private func write() -> [UInt8] {
         avro_writer_reset(writer)
-        if avro_value_write(writer, &record) != 0 {
+        if avro_value_write(writer, record) != 0 {
             // Out of room (a trade with a very large vendor map): grow to the
             // exact size and write again.
             var size = 0
-            precondition(avro_value_sizeof(&record, &size) == 0, "libavro cannot size a trade record")
+            precondition(avro_value_sizeof(record, &size) == 0, "libavro cannot size a trade record")
             buffer.deallocate()
             capacity = max(size, capacity * 2)
             buffer = .allocate(capacity: capacity)
             avro_writer_memory_set_dest(writer, buffer, Int64(capacity))
-            precondition(avro_value_write(writer, &record) == 0, "libavro cannot write a trade record")
+            precondition(avro_value_write(writer, record) == 0, "libavro cannot write a trade record")
         }
         let len = Int(avro_writer_tell(writer))
         let id = UInt32(bitPattern: schemaId)

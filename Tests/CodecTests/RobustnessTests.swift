@@ -148,6 +148,7 @@ import Dispatch
             if !Self.assertOneReason(r, want, p) { failures += 1 }
         }
         let after = residentBytes()
+        print("robustness: \(count) payloads, rss \(before) -> \(after), reasons \(byReason.sorted { $0.key < $1.key }.map { "\($0.key.rawValue)=\($0.value)" })")
         #expect(count >= 100_000, "only \(count) payloads")
         #expect(failures == 0, "seed=\(Self.seed)")
         // Every reason of the two categories was exercised.
