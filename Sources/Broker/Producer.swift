@@ -46,26 +46,35 @@ public enum LatencyDistribution: Sendable, Equatable, CustomStringConvertible {
 public final class KafkaProducer<Tag> {
     public typealias AppendHandler = (_ tag: Tag, _ partition: Int32, _ offset: Int64, _ appendedAtMicros: Micros) -> Void
 
+    @usableFromInline
     struct InFlight {
-        let appendAt: Micros
-        let sequence: UInt64
-        let createdAt: Micros
-        let key: [UInt8]?
-        let value: [UInt8]
-        let tag: Tag
+        @usableFromInline let appendAt: Micros
+        @usableFromInline let sequence: UInt64
+        @usableFromInline let createdAt: Micros
+        @usableFromInline let key: [UInt8]?
+        @usableFromInline let value: [UInt8]
+        @usableFromInline let tag: Tag
+        @inlinable init(appendAt: Micros, sequence: UInt64, createdAt: Micros, key: [UInt8]?, value: [UInt8], tag: Tag) {
+            self.appendAt = appendAt; self.sequence = sequence; self.createdAt = createdAt
+            self.key = key; self.value = value; self.tag = tag
+        }
     }
 
     public let topic: Topic
     public var deliveryLatency: LatencyDistribution
     /// A bound on records awaiting append (put a limit on everything).
     public let maxInFlight: Int
-    private var rng: RandomStream
-    private var inFlight: [[InFlight]]
-    private var inFlightCount = 0
-    private var lastCreatedAt: Micros = .min
-    private var nextSequence: UInt64 = 0
-    private let onAppend: AppendHandler
-    public private(set) var sentCount: Int64 = 0
+    // Internal state is @usableFromInline so that the hot path below can be
+    // specialized for the caller's Tag (a generic class called across modules
+    // otherwise pays for metadata lookups on every send).
+    @usableFromInline var rng: RandomStream
+    @usableFromInline var inFlight: [[InFlight]]
+    @usableFromInline var inFlightCount = 0
+    @usableFromInline var lastCreatedAt: Micros = .min
+    @usableFromInline var nextSequence: UInt64 = 0
+    @usableFromInline let onAppend: AppendHandler
+    @usableFromInline var sentCountStorage: Int64 = 0
+    public var sentCount: Int64 { sentCountStorage }
 
     public init(topic: Topic, deliveryLatency: LatencyDistribution, rng: RandomStream,
                 maxInFlight: Int = 1_000_000, onAppend: @escaping AppendHandler) {
@@ -94,7 +103,7 @@ public final class KafkaProducer<Tag> {
     /// Sends to an explicit partition. The record reaches the broker at
     /// create time + a latency draw, but never before `notBeforeMicros`
     /// (a retry cannot overtake the send it repeats). Returns the append time.
-    @discardableResult
+    @inlinable @discardableResult
     public func send(partition p: Int32, key: [UInt8]?, value: [UInt8], createdAtMicros: Micros, tag: Tag,
                      notBeforeMicros: Micros = .min) -> Micros {
         precondition(createdAtMicros >= lastCreatedAt, "sends to \(topic.name) must come in create-time order")
@@ -105,7 +114,7 @@ public final class KafkaProducer<Tag> {
         let entry = InFlight(appendAt: appendAt, sequence: nextSequence, createdAt: createdAtMicros,
                              key: key, value: value, tag: tag)
         nextSequence &+= 1
-        sentCount += 1
+        sentCountStorage += 1
         // Insert keeping (appendAt, sequence) order; new entries have the largest
         // sequence, so scan from the back past later append times only.
         var i = inFlight[Int(p)].count
@@ -118,6 +127,7 @@ public final class KafkaProducer<Tag> {
 
     /// Appends every in-flight record that reaches the broker at or before `t`.
     /// Safe whenever no later send can have a create time before `t`.
+    @inlinable
     public func flush(through t: Micros) {
         for p in inFlight.indices where !inFlight[p].isEmpty {
             var n = 0
