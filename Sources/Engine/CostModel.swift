@@ -98,7 +98,13 @@ public struct CostProfile: Sendable, Equatable {
 }
 
 /// A scenario fault or what-if change that applies during a window of virtual
-/// time, [fromMicros, untilMicros), to some jobs (all when `jobs` is empty).
+/// time, [fromMicros, untilMicros), to some jobs (all when `jobs` is empty)
+/// and, for its commit effects, to some tables.
+///
+/// With `tables` empty, the override changes the batches and the commits of
+/// the selected jobs. With `tables` set (a scenario's `slow_commits` or
+/// `commit_failures` on a table), it changes only commits to those tables,
+/// and its batch fields are ignored.
 ///
 /// Batch costs use the overrides active at the batch's start; a commit attempt
 /// uses those active when the attempt starts. Overlapping overrides combine:
@@ -108,6 +114,7 @@ public struct CostOverride: Sendable, Equatable {
     public var fromMicros: Micros
     public var untilMicros: Micros
     public var jobs: [JobName]
+    public var tables: [TableName]
     /// Multiplies every commit latency draw (slow commits).
     public var commitLatencyFactor: Ratio
     public var extraCommitLatencyMicros: Micros
@@ -118,18 +125,21 @@ public struct CostOverride: Sendable, Equatable {
     /// Probability that one commit attempt fails.
     public var commitFailureProbability: Ratio
 
-    public init(fromMicros: Micros, untilMicros: Micros, jobs: [JobName] = [],
+    public init(fromMicros: Micros, untilMicros: Micros, jobs: [JobName] = [], tables: [TableName] = [],
                 commitLatencyFactor: Ratio = Ratio(1, 1), extraCommitLatencyMicros: Micros = 0,
                 perRecordFactor: Ratio = Ratio(1, 1), extraBatchMicros: Micros = 0,
                 commitFailureProbability: Ratio = .never) {
-        self.fromMicros = fromMicros; self.untilMicros = untilMicros; self.jobs = jobs
+        self.fromMicros = fromMicros; self.untilMicros = untilMicros; self.jobs = jobs; self.tables = tables
         self.commitLatencyFactor = commitLatencyFactor; self.extraCommitLatencyMicros = extraCommitLatencyMicros
         self.perRecordFactor = perRecordFactor; self.extraBatchMicros = extraBatchMicros
         self.commitFailureProbability = commitFailureProbability
     }
 
-    func applies(to job: JobName, at t: Micros) -> Bool {
-        t >= fromMicros && t < untilMicros && (jobs.isEmpty || jobs.contains(job))
+    /// `table` nil: a batch cost; else a commit to that table.
+    func applies(to job: JobName, table: TableName?, at t: Micros) -> Bool {
+        guard t >= fromMicros && t < untilMicros && (jobs.isEmpty || jobs.contains(job)) else { return false }
+        guard let table else { return tables.isEmpty }
+        return tables.isEmpty || tables.contains(table)
     }
 }
 
@@ -141,8 +151,8 @@ struct ActiveCost {
     var extraBatchMicros: Micros = 0
     var failureProbability = Ratio.never
 
-    init(_ overrides: [CostOverride], job: JobName, at t: Micros) {
-        for o in overrides where o.applies(to: job, at: t) {
+    init(_ overrides: [CostOverride], job: JobName, table: TableName?, at t: Micros) {
+        for o in overrides where o.applies(to: job, table: table, at: t) {
             commitFactor = ActiveCost.multiply(commitFactor, o.commitLatencyFactor)
             extraCommitMicros += o.extraCommitLatencyMicros
             perRecordFactor = ActiveCost.multiply(perRecordFactor, o.perRecordFactor)

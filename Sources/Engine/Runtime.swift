@@ -11,15 +11,17 @@ public enum CrashPoint: String, Sendable, CaseIterable, Equatable {
     /// The offset-log entry is written, nothing committed.
     case afterOffsetLog = "after_offset_log"
     /// After the first sink's commit, before the second's (Silver: Silver
-    /// table committed, DLQ not). For one-sink jobs, same as `afterSinks`.
+    /// table committed, DLQ not). For one-sink jobs, same as `beforeCommitLog`.
     case betweenSinks = "between_sinks"
     /// Every sink committed, the commit log not written.
-    case afterSinks = "after_sinks"
+    case beforeCommitLog = "before_commit_log"
 }
 
 /// "Crash job X at time T at point P, restart D later." A point crash fires
-/// the first time, at or after T, that the job reaches P; `immediately` fires
-/// at T. Each plan fires once. `restartAfterMicros` nil: the job stays down.
+/// the first time, at or after T, that the job reaches P: in the batch
+/// running at T if it has not passed P yet, else in the next batch that
+/// reaches it. `immediately` fires at T. Each plan fires once.
+/// `restartAfterMicros` nil: the job stays down.
 public struct CrashPlan: Sendable, Equatable {
     public var job: JobName
     public var atMicros: Micros

@@ -195,7 +195,7 @@ final class StreamingQuery {
         for i in 0..<output.rowsOut.count { inFlight!.sinks[i].rows = output.rowsOut[i] }
         inFlight!.lateRows = output.lateRows
         inFlight!.duplicateRows = output.duplicateRows
-        let cost = ActiveCost(pipeline.config.overrides, job: job, at: t)
+        let cost = ActiveCost(pipeline.config.overrides, job: job, table: nil, at: t)
         let processing = profile.processingMicros(rowsIn: Int64(output.rowsIn),
                                                   rowsOut: Int64(output.rowsOut.reduce(0, +)),
                                                   firstBatch: firstBatchPending, cost: cost)
@@ -220,7 +220,7 @@ final class StreamingQuery {
             inFlight!.sinks[i].finishedAtMicros = now
             return afterSink(i, at: now)
         }
-        let cost = ActiveCost(pipeline.config.overrides, job: job, at: now)
+        let cost = ActiveCost(pipeline.config.overrides, job: job, table: sinks[i], at: now)
         let latency = profile.commitMicros(&commitRng, cost: cost)
         let fails = failureRng.chance(cost.failureProbability)
         let inc = incarnation
@@ -260,8 +260,8 @@ final class StreamingQuery {
     }
 
     private func finishBatch(at now: Micros) {
-        if let plan = pipeline.takeCrash(job, .afterSinks, at: now) {
-            return crash(at: now, point: .afterSinks, restartAfter: plan.restartAfterMicros)
+        if let plan = pipeline.takeCrash(job, .beforeCommitLog, at: now) {
+            return crash(at: now, point: .beforeCommitLog, restartAfter: plan.restartAfterMicros)
         }
         if logic.sinkTables.count == 1, let plan = pipeline.takeCrash(job, .betweenSinks, at: now) {
             return crash(at: now, point: .betweenSinks, restartAfter: plan.restartAfterMicros)
