@@ -114,3 +114,74 @@ extension Pipeline {
     func batches(_ job: JobName) -> [BatchRecord] { batchLog.filter { $0.job == job } }
     func committed(_ job: JobName) -> [BatchRecord] { batches(job).filter { $0.outcome == .committed } }
 }
+
+/// What a synthetic feed produced (ground truth the engine never sees).
+struct FeedStats {
+    var produced = 0
+    var malformed = 0
+    var resends = 0
+    var retries = 0
+}
+
+/// A deterministic feed: Poisson arrivals per exchange, event times up to 2 s
+/// before the append, and (with `faults`) malformed payloads, exchange
+/// re-sends (same message id, new message) and producer retries (same bytes,
+/// new offset).
+@discardableResult
+func syntheticFeed(_ c: KafkaCluster, from: Micros, to: Micros, binancePerSecond: Int64, krakenPerSecond: Int64,
+                   seed: UInt64, faults: Bool) -> FeedStats {
+    var rng = RandomStreams(seed: seed).stream("test.feed")
+    struct Pending { var at: Micros; var exchange: ExchangeName }
+    var events: [Pending] = []
+    for (e, rate) in [(ExchangeName.binance, binancePerSecond), (.kraken, krakenPerSecond)] where rate > 0 {
+        var t = from
+        while true {
+            t += max(1, rng.exponentialMicros(mean: Time.microsPerSecond / rate))
+            if t >= to { break }
+            events.append(Pending(at: t, exchange: e))
+        }
+    }
+    events.sort { ($0.at, $0.exchange) < ($1.at, $1.exchange) }
+    var stats = FeedStats()
+    var nextId: UInt64 = 1
+    // A re-send goes to its original's partition, as a producer keyed by
+    // symbol does; so "first wins" in Gold never depends on how batches cut
+    // across partitions.
+    var recent: [ExchangeName: [(spec: FakeWire.Spec, partition: Int)]] = [:]
+    for (n, ev) in events.enumerated() {
+        let partitions = c.topic(ev.exchange.topic)!.partitionCount
+        var p = Int(rng.uniform(below: UInt64(partitions)))
+        let spec = FakeWire.Spec(exchange: ev.exchange, id: nextId,
+                                 timestampMicros: ev.at - rng.uniform(in: 0...2_000_000), ingestionMicros: ev.at)
+        nextId += 1
+        var value = FakeWire.encode(spec)
+        var isMalformed = false
+        if faults && n % 97 == 50 {
+            switch (n / 97) % 4 {
+            case 0: value = []
+            case 1: value[0] = 7
+            case 2: value = Array(value.dropLast(3))
+            default:
+                value = FakeWire.encode(.init(exchange: ev.exchange, id: spec.id, timestampMicros: spec.timestampMicros,
+                                              ingestionMicros: ev.at, priceUnits: -5))
+            }
+            stats.malformed += 1
+            isMalformed = true
+        } else if faults && n % 151 == 70, let old = recent[ev.exchange]?.first {
+            value = FakeWire.encode(.init(exchange: ev.exchange, id: old.spec.id, timestampMicros: old.spec.timestampMicros,
+                                          ingestionMicros: ev.at))
+            p = old.partition
+            stats.resends += 1
+        }
+        produce(c, ev.exchange, partition: p, at: ev.at, value: value)
+        stats.produced += 1
+        if faults && n % 173 == 90 {
+            produce(c, ev.exchange, partition: p, at: ev.at, value: value)
+            stats.produced += 1
+            if isMalformed { stats.malformed += 1 } else { stats.retries += 1 }
+        }
+        recent[ev.exchange, default: []].append((spec, p))
+        if recent[ev.exchange]!.count > 20 { recent[ev.exchange]!.removeFirst() }
+    }
+    return stats
+}
