@@ -44,12 +44,14 @@ let package = Package(
         .target(name: "Broker", dependencies: ["Kernel"]),
         // Synthetic Binance and Kraken feeds with labelled fault injection.
         .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker"]),
+        // Captures of Kafka traffic (SPEC §9 JSON Lines, and a compact zstd format).
+        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker"]),
         // Micro-batch runtime, checkpoints, Iceberg-style tables, the five jobs.
         .target(name: "Engine", dependencies: ["Kernel", "Codec", "Broker"]),
         // Scenario files (YAML) and the runner that wires feeds, broker and engine.
         .target(
             name: "Scenarios",
-            dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Yams"]
+            dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Yams"]
         ),
         // Independent oracle, golden files, reports.
         .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios"]),
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "MedallionSimCLI",
             dependencies: [
-                "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios", "Checks",
+                "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Kernel"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Kernel"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "Broker", "Codec", "Kernel"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Codec", "Broker", "Kernel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Broker", "Codec", "Kernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Kernel"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Engine", "Kernel"]),

@@ -83,3 +83,12 @@ import Testing
         #expect(clock.now == 1_000)
     }
 }
+
+@Suite struct JSONValueTests {
+    @Test func canonicalFormSortsKeysAndEscapes() {
+        let v: JSONValue = .object(["b": .int(2), "a": .array([.null, .bool(true), .number("1.50000000")]),
+                                    "é": .string("q\"\\\n\u{01}"), "B": .object([:])])
+        #expect(v.compact == #"{"B":{},"a":[null,true,1.50000000],"b":2,"é":"q\"\\\n\u0001"}"#)
+        #expect(v.pretty.hasPrefix("{\n  \"B\": {},\n  \"a\": [\n    null,"))
+    }
+}

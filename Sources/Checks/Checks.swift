@@ -1,1 +1,0 @@
-// The Checks module; see docs/ARCHITECTURE.md.

@@ -1,0 +1,213 @@
+import Codec
+import Foundation
+import Kernel
+
+/// What a run leaves to compare: the summary and every table as JSON Lines,
+/// rows already in their stable order.
+public struct RunArtifacts: Sendable {
+    public var summary: JSONValue
+    /// (table name, rows as compact JSON), tables in name order.
+    public var tables: [(name: String, rows: [String])]
+
+    public init(summary: JSONValue, tables: [(name: String, rows: [String])]) {
+        self.summary = summary
+        self.tables = tables.sorted { $0.name < $1.name }
+    }
+
+    /// Writes `dir/summary.json` and `dir/tables/<table>.jsonl` (SPEC §8 `--out`).
+    public func write(to dir: String, compressTables: Bool = false) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/tables", withIntermediateDirectories: true)
+        try Data(summary.pretty.utf8).write(to: URL(fileURLWithPath: dir + "/summary.json"))
+        for t in tables {
+            var text = t.rows.joined(separator: "\n")
+            if !t.rows.isEmpty { text += "\n" }
+            if compressTables {
+                try ZstdFile.write(Array(text.utf8), to: dir + "/tables/\(t.name).jsonl.zst", level: 19)
+            } else {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/tables/\(t.name).jsonl"))
+            }
+        }
+    }
+}
+
+/// One way a run differs from its golden files.
+public struct GoldenDifference: Sendable, CustomStringConvertible {
+    public var file: String
+    public var lines: [String]
+    public var description: String { ([file + ":"] + lines.map { "  " + $0 }).joined(separator: "\n") }
+}
+
+/// The golden files of one scenario: `golden/<name>/summary.json` and
+/// `golden/<name>/tables/<table>.jsonl.zst`.
+public struct GoldenStore: Sendable {
+    public let root: String
+    public init(root: String = "golden") { self.root = root }
+
+    public func directory(for scenario: String) -> String { "\(root)/\(scenario)" }
+
+    public func exists(_ scenario: String) -> Bool {
+        recoverInterruptedBless(scenario)
+        return FileManager.default.fileExists(atPath: directory(for: scenario) + "/summary.json")
+    }
+
+    /// Compares a run with its golden files. A missing golden is a difference
+    /// (never silently created: only `bless` writes goldens).
+    public func compare(_ run: RunArtifacts, scenario: String) -> [GoldenDifference] {
+        let dir = directory(for: scenario)
+        guard exists(scenario) else {
+            return [GoldenDifference(file: dir, lines: ["no golden files; review the run and create them with `medallion-sim bless \(scenario)`"])]
+        }
+        var diffs: [GoldenDifference] = []
+        let summaryPath = dir + "/summary.json"
+        let golden = (try? String(contentsOfFile: summaryPath, encoding: .utf8)) ?? ""
+        let mine = run.summary.pretty
+        if golden != mine {
+            diffs.append(GoldenDifference(file: summaryPath, lines: LineDiff.describe(golden: golden, run: mine)))
+        }
+        let goldenTables = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/tables")) ?? [])
+            .filter { $0.hasSuffix(".jsonl.zst") }.map { String($0.dropLast(".jsonl.zst".count)) }.sorted()
+        for name in goldenTables where !run.tables.contains(where: { $0.name == name }) {
+            diffs.append(GoldenDifference(file: "\(dir)/tables/\(name).jsonl.zst", lines: ["table not produced by this run"]))
+        }
+        for t in run.tables {
+            let path = "\(dir)/tables/\(t.name).jsonl.zst"
+            guard goldenTables.contains(t.name) else {
+                diffs.append(GoldenDifference(file: path, lines: ["missing golden table (\(t.rows.count) rows in this run)"]))
+                continue
+            }
+            do {
+                let bytes = try ZstdFile.read(path)
+                let text = String(decoding: bytes, as: UTF8.self)
+                let goldenRows = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+                if goldenRows != t.rows {
+                    diffs.append(GoldenDifference(file: path, lines: RowDiff.describe(golden: goldenRows, run: t.rows)))
+                }
+            } catch {
+                diffs.append(GoldenDifference(file: path, lines: ["cannot read: \(error)"]))
+            }
+        }
+        return diffs
+    }
+
+    /// Rewrites a scenario's goldens atomically: the new files are written to a
+    /// temporary folder beside the old, then swapped in by two renames. An
+    /// interrupted bless leaves either the old goldens or the new ones (a
+    /// half-done swap is finished by the next `exists`/`bless`).
+    public func bless(_ run: RunArtifacts, scenario: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        recoverInterruptedBless(scenario)
+        let final = directory(for: scenario)
+        let staging = "\(root)/.staging-\(scenario)"
+        let old = "\(root)/.old-\(scenario)"
+        try? fm.removeItem(atPath: staging)
+        try run.write(to: staging, compressTables: true)
+        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
+        try fm.moveItem(atPath: staging, toPath: final)
+        try? fm.removeItem(atPath: old)
+    }
+
+    /// If a bless stopped between its two renames, put the old goldens back.
+    func recoverInterruptedBless(_ scenario: String) {
+        let fm = FileManager.default
+        let final = directory(for: scenario), old = "\(root)/.old-\(scenario)"
+        if !fm.fileExists(atPath: final) && fm.fileExists(atPath: old) {
+            try? fm.moveItem(atPath: old, toPath: final)
+        } else if fm.fileExists(atPath: final) && fm.fileExists(atPath: old) {
+            try? fm.removeItem(atPath: old)
+        }
+        try? fm.removeItem(atPath: "\(root)/.staging-\(scenario)")
+    }
+}
+
+/// A line diff of two pretty-printed JSON documents, each changed line shown
+/// with the JSON path it sits under, so a reviewer sees which figure moved.
+enum LineDiff {
+    static func describe(golden: String, run: String, limit: Int = 20) -> [String] {
+        let a = golden.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let b = run.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let ops = diff(a, b)
+        var out: [String] = []
+        for op in ops.prefix(limit) {
+            switch op {
+            case .removed(let i): out.append("golden \(path(a, i)): \(a[i].trimmingCharacters(in: .whitespaces))")
+            case .added(let j): out.append("run    \(path(b, j)): \(b[j].trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        if ops.count > limit { out.append("... \(ops.count - limit) more changed lines") }
+        return out
+    }
+
+    enum Op { case removed(Int), added(Int) }
+
+    /// Longest-common-subsequence diff; summaries are a few hundred lines.
+    static func diff(_ a: [String], _ b: [String]) -> [Op] {
+        let n = a.count, m = b.count
+        guard n * m <= 25_000_000 else {
+            return (0..<n).map { .removed($0) } + (0..<m).map { .added($0) }
+        }
+        var lcs = [[Int32]](repeating: [Int32](repeating: 0, count: m + 1), count: n + 1)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+            }
+        }
+        var ops: [Op] = []
+        var i = 0, j = 0
+        while i < n || j < m {
+            if i < n && j < m && a[i] == b[j] { i += 1; j += 1 }
+            else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) { ops.append(.added(j)); j += 1 }
+            else { ops.append(.removed(i)); i += 1 }
+        }
+        return ops
+    }
+
+    /// The dotted key path of line `i` in pretty JSON, from indentation.
+    static func path(_ lines: [String], _ i: Int) -> String {
+        func indent(_ s: String) -> Int { s.prefix { $0 == " " }.count }
+        func key(_ s: String) -> String? {
+            let t = s.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("\""), let end = t.dropFirst().firstIndex(of: "\"") else { return nil }
+            return String(t[t.index(after: t.startIndex)..<end])
+        }
+        var parts: [String] = []
+        if let k = key(lines[i]) { parts.append(k) }
+        var level = indent(lines[i])
+        var j = i - 1
+        while j >= 0 && level > 0 {
+            let l = indent(lines[j])
+            if l < level { if let k = key(lines[j]) { parts.append(k) }; level = l }
+            j -= 1
+        }
+        return parts.isEmpty ? "(top)" : parts.reversed().joined(separator: ".")
+    }
+}
+
+/// Which rows a run lost or gained against the golden table, decoded as JSON.
+enum RowDiff {
+    static func describe(golden: [String], run: [String], limit: Int = 5) -> [String] {
+        var out = ["golden has \(golden.count) rows, this run \(run.count)"]
+        let g = golden.sorted(), r = run.sorted()
+        var onlyGolden: [String] = [], onlyRun: [String] = []
+        var i = 0, j = 0
+        while i < g.count || j < r.count {
+            if i < g.count && j < r.count && g[i] == r[j] { i += 1; j += 1 }
+            else if j == r.count || (i < g.count && g[i] < r[j]) { onlyGolden.append(g[i]); i += 1 }
+            else { onlyRun.append(r[j]); j += 1 }
+        }
+        if onlyGolden.isEmpty && onlyRun.isEmpty {
+            out.append("same rows in another order (the row order must be stable)")
+            if let k = zip(golden, run).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                out.append("first difference at row \(k + 1)")
+            }
+            return out
+        }
+        out.append("\(onlyGolden.count) golden rows are not in this run, \(onlyRun.count) rows of this run are not in the golden")
+        for row in onlyGolden.prefix(limit) { out.append("- " + row) }
+        if onlyGolden.count > limit { out.append("- ... \(onlyGolden.count - limit) more") }
+        for row in onlyRun.prefix(limit) { out.append("+ " + row) }
+        if onlyRun.count > limit { out.append("+ ... \(onlyRun.count - limit) more") }
+        return out
+    }
+}

@@ -1,0 +1,228 @@
+/// A minimal JSON value, enough to read Avro schema declarations.
+///
+/// Why not libavro's parser: `avro_schema_from_json` drops `logicalType`,
+/// `precision`, `scale` and `default` (LIBAVRO.md), which decide whether a
+/// writer schema resolves to the V2 trade. Why not Foundation: object keys
+/// keep their declaration order here, and the canonical text below must be
+/// the same on every platform.
+indirect enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    /// The number's text as written (canonicalised by re-emitting it as is).
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Keys in declaration order.
+    case object([(String, JSONValue)])
+
+    static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x), .number(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        if case let .object(members) = self { return members.first(where: { $0.0 == key })?.1 }
+        return nil
+    }
+
+    var stringValue: String? { if case let .string(s) = self { return s }; return nil }
+    var intValue: Int? { if case let .number(n) = self { return Int(n) }; return nil }
+
+    struct ParseError: Error, CustomStringConvertible {
+        let offset: Int
+        let problem: String
+        var description: String { "invalid JSON at byte \(offset): \(problem)" }
+    }
+
+    /// Parses one JSON document; trailing non-whitespace is an error.
+    static func parse(_ text: String) throws(ParseError) -> JSONValue {
+        var p = Parser(bytes: Array(text.utf8))
+        let v = try p.value(depth: 0)
+        p.skipWhitespace()
+        guard p.i == p.bytes.count else { throw ParseError(offset: p.i, problem: "unexpected text after the document") }
+        return v
+    }
+
+    /// Compact text with keys in declaration order: whitespace-insensitive
+    /// identity for the registry ("same schema -> same id").
+    var canonicalText: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    private func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .number(n): out += n
+        case let .string(s): JSONValue.writeString(s, into: &out)
+        case let .array(items):
+            out += "["
+            for (i, item) in items.enumerated() { if i > 0 { out += "," }; item.write(into: &out) }
+            out += "]"
+        case let .object(members):
+            out += "{"
+            for (i, (k, v)) in members.enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.writeString(k, into: &out); out += ":"; v.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var i = 0
+        /// Schemas nest a handful of levels; a bound keeps hostile input from
+        /// overflowing the stack.
+        static let maxDepth = 128
+
+        mutating func skipWhitespace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        }
+
+        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth < Parser.maxDepth else { throw ParseError(offset: i, problem: "nested too deeply") }
+            skipWhitespace()
+            guard i < bytes.count else { throw ParseError(offset: i, problem: "unexpected end of input") }
+            switch bytes[i] {
+            case UInt8(ascii: "{"):
+                i += 1
+                var members: [(String, JSONValue)] = []
+                skipWhitespace()
+                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                while true {
+                    skipWhitespace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw ParseError(offset: i, problem: "expected a key") }
+                    let k = try string()
+                    skipWhitespace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw ParseError(offset: i, problem: "expected ':'") }
+                    i += 1
+                    members.append((k, try value(depth: depth + 1)))
+                    skipWhitespace()
+                    guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated object") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                    throw ParseError(offset: i, problem: "expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                i += 1
+                var items: [JSONValue] = []
+                skipWhitespace()
+                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                while true {
+                    items.append(try value(depth: depth + 1))
+                    skipWhitespace()
+                    guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated array") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                    throw ParseError(offset: i, problem: "expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            default:
+                let start = i
+                while i < bytes.count, "+-.eE0123456789".utf8.contains(bytes[i]) { i += 1 }
+                guard i > start else { throw ParseError(offset: i, problem: "unexpected character") }
+                let text = String(decoding: bytes[start..<i], as: UTF8.self)
+                guard Double(text) != nil else { throw ParseError(offset: start, problem: "bad number '\(text)'") }
+                return .number(text)
+            }
+        }
+
+        mutating func literal(_ word: String) throws(ParseError) {
+            let w = Array(word.utf8)
+            guard i + w.count <= bytes.count, Array(bytes[i..<(i + w.count)]) == w else {
+                throw ParseError(offset: i, problem: "expected '\(word)'")
+            }
+            i += w.count
+        }
+
+        mutating func hex4() throws(ParseError) -> UInt32 {
+            guard i + 4 <= bytes.count else { throw ParseError(offset: i, problem: "short \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[i]; i += 1
+                let d: UInt32
+                switch c {
+                case 48...57: d = UInt32(c - 48)
+                case 65...70: d = UInt32(c - 55)
+                case 97...102: d = UInt32(c - 87)
+                default: throw ParseError(offset: i - 1, problem: "bad hex digit in \\u escape")
+                }
+                v = v << 4 | d
+            }
+            return v
+        }
+
+        mutating func string() throws(ParseError) -> String {
+            i += 1  // opening quote
+            var out: [UInt8] = []
+            while true {
+                guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated string") }
+                let c = bytes[i]; i += 1
+                if c == UInt8(ascii: "\"") { break }
+                if c < 0x20 { throw ParseError(offset: i - 1, problem: "control character in string") }
+                if c != UInt8(ascii: "\\") { out.append(c); continue }
+                guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated escape") }
+                let e = bytes[i]; i += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar), i + 1 < bytes.count,
+                       bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw ParseError(offset: i, problem: "bad surrogate pair") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw ParseError(offset: i, problem: "bad \\u escape") }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default: throw ParseError(offset: i - 1, problem: "bad escape")
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+}

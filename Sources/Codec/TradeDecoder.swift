@@ -1,0 +1,345 @@
+import CAvro
+import Kernel
+
+/// A decoded trade and where it came from.
+public struct DecodedTrade: Equatable, Sendable {
+    public var trade: Trade
+    public var schemaId: Int32
+    /// The writer schema lacked all of V2's additions (trade_conditions,
+    /// platform_sequence, vendor_data), so those hold V2's defaults.
+    public var writerIsV1: Bool
+    public init(trade: Trade, schemaId: Int32, writerIsV1: Bool) {
+        self.trade = trade; self.schemaId = schemaId; self.writerIsV1 = writerIsV1
+    }
+}
+
+/// Why a payload could not be decoded: exactly one DESERIALIZATION or SCHEMA
+/// reason of SPEC §4, a sentence for the DLQ's `error_message`, and the
+/// schema id when the header was readable.
+public struct DecodeFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: DeadLetterReason
+    public var message: String
+    public var schemaId: Int32?
+    public init(reason: DeadLetterReason, message: String, schemaId: Int32?) {
+        self.reason = reason; self.message = message; self.schemaId = schemaId
+    }
+    public var description: String { "\(reason.rawValue): \(message)" }
+}
+
+/// Decodes Confluent-framed Avro trades into V2 `Trade`s.
+///
+/// Order of checks, each naming one reason: empty payload, short header,
+/// magic byte, schema id lookup, resolution of the writer schema to V2
+/// (cached per id), the Swift pre-scan of the body (corrupt or trailing),
+/// libavro's read under the guarded allocator, the trailing-byte probe, and
+/// the field checks libavro skips (enum index, decimal bytes).
+///
+/// One per thread: it owns libavro values and a reader, which are not
+/// thread-safe. Reuse it: per-schema-id state (resolution, libavro value)
+/// is built on first sight of an id and kept.
+public final class TradeDecoder {
+    public let registry: SchemaRegistry
+
+    private enum Plan { case ready(WriterReader), incompatible(String) }
+    private var plans: [Int32: Plan] = [:]
+    private var lastId: Int32 = 0
+    private var lastReader: WriterReader? = nil
+    private let reader: avro_reader_t
+    private static let emptyInput: [CChar] = [0]
+
+    /// Test-only: skip the Swift pre-scan, so the tests can show that the
+    /// second line of defense (allocator cap, leak reclamation, enum check,
+    /// trailing probe) holds on its own.
+    var testOnly_skipPrescan = false
+    /// Blocks libavro leaked on failed reads and the decoder freed.
+    public private(set) var reclaimedBlocks = 0
+    /// libavro reads that failed after the pre-scan passed them (expected 0).
+    public private(set) var libavroFailures = 0
+
+    public init(registry: SchemaRegistry) {
+        AvroRuntime.ensureReady()
+        self.registry = registry
+        reader = Self.emptyInput.withUnsafeBufferPointer { avro_reader_memory($0.baseAddress, 0) }
+    }
+
+    deinit { avro_reader_free(reader) }
+
+    public func decode(_ bytes: [UInt8]) -> Result<DecodedTrade, DecodeFailure> {
+        bytes.withUnsafeBytes { decode($0) }
+    }
+
+    public func decode(_ bytes: UnsafeRawBufferPointer) -> Result<DecodedTrade, DecodeFailure> {
+        if bytes.isEmpty { return .failure(DecodeFailure(reason: .emptyPayload, message: "empty payload", schemaId: nil)) }
+        if bytes.count < WireFormat.headerSize {
+            return .failure(DecodeFailure(reason: .truncatedHeader,
+                                          message: "payload of \(bytes.count) bytes is shorter than the 5-byte header", schemaId: nil))
+        }
+        if bytes[0] != WireFormat.magicByte {
+            return .failure(DecodeFailure(reason: .invalidMagicByte,
+                                          message: "magic byte is 0x\(String(bytes[0], radix: 16)), expected 0x00", schemaId: nil))
+        }
+        let id = Int32(bitPattern: UInt32(bytes[1]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 8 | UInt32(bytes[4]))
+        let wr: WriterReader
+        if id == lastId, let last = lastReader {
+            wr = last
+        } else {
+            switch plan(for: id) {
+            case .failure(let f): return .failure(f)
+            case .success(let r): wr = r; lastId = id; lastReader = r
+            }
+        }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[WireFormat.headerSize...])
+        return wr.decode(body, reader: reader, skipPrescan: testOnly_skipPrescan, decoder: self)
+    }
+
+    private func plan(for id: Int32) -> Result<WriterReader, DecodeFailure> {
+        if let p = plans[id] {
+            switch p {
+            case .ready(let r): return .success(r)
+            case .incompatible(let why):
+                return .failure(DecodeFailure(reason: .incompatibleSchema, message: why, schemaId: id))
+            }
+        }
+        // Unknown ids are not cached: a replay may register the id later.
+        guard let entry = registry.entry(id: id) else {
+            return .failure(DecodeFailure(reason: .unknownSchemaId, message: "schema id \(id) is not registered", schemaId: id))
+        }
+        let p: Plan
+        switch TradeResolution.resolve(entry.graph) {
+        case .failure(let e):
+            p = .incompatible("writer schema \(id) cannot be resolved to the V2 trade: \(e.message)")
+        case .success(let res):
+            if let r = WriterReader(schemaId: id, json: entry.json, graph: entry.graph, resolution: res) {
+                p = .ready(r)
+            } else {
+                p = .incompatible("writer schema \(id) cannot be resolved to the V2 trade: libavro cannot build a value for it")
+            }
+        }
+        plans[id] = p
+        return plan(for: id)
+    }
+
+    fileprivate func noteReclaimed(_ n: Int) { reclaimedBlocks += n; libavroFailures += 1 }
+}
+
+/// One writer schema's compiled state: the pre-scan program, the resolution
+/// to V2, and a reusable libavro value of the writer schema.
+private final class WriterReader {
+    let schemaId: Int32
+    let scan: ScanProgram
+    let res: TradeResolution
+    let schema: avro_schema_t
+    let iface: UnsafeMutablePointer<avro_value_iface_t>
+    /// The libavro record, in manually allocated memory rather than a stored
+    /// `var`: passing a class's stored property inout to C costs a dynamic
+    /// exclusivity check per call, which showed up in the benchmark.
+    let record: UnsafeMutablePointer<avro_value_t>
+    /// The record's field values, cached: a generic record's children live
+    /// inside it, so they stay valid until the record is destroyed.
+    let fields: UnsafeMutablePointer<avro_value_t>
+
+    init?(schemaId: Int32, json: String, graph: AvroSchemaGraph, resolution: TradeResolution) {
+        guard let schema = AvroRuntime.parseSchema(json) else { return nil }
+        guard let iface = avro_generic_class_from_schema(schema) else { avro_schema_decref(schema); return nil }
+        self.schemaId = schemaId
+        self.scan = ScanProgram(graph)
+        self.res = resolution
+        self.schema = schema
+        self.iface = iface
+        record = .allocate(capacity: 1)
+        record.initialize(to: avro_value_t())
+        fields = .allocate(capacity: max(resolution.writerFieldCount, 1))
+        fields.initialize(repeating: avro_value_t(), count: max(resolution.writerFieldCount, 1))
+        guard makeRecord() else { return nil }
+    }
+
+    deinit {
+        if record.pointee.iface != nil { avro_value_decref(record) }
+        mav_iface_decref(iface)
+        avro_schema_decref(schema)
+        fields.deallocate()
+        record.deallocate()
+    }
+
+    private func makeRecord() -> Bool {
+        guard avro_generic_value_new(iface, record) == 0 else { record.pointee = avro_value_t(); return false }
+        for i in 0..<res.writerFieldCount {
+            guard mav_get_by_index(record, i, fields + i) == 0 else { return false }
+        }
+        return true
+    }
+
+    func decode(_ body: UnsafeRawBufferPointer, reader: avro_reader_t, skipPrescan: Bool,
+                decoder: TradeDecoder) -> Result<DecodedTrade, DecodeFailure> {
+        if !skipPrescan {
+            switch scan.scan(body) {
+            case .success: break
+            case .failure(.corrupt(let why)):
+                return .failure(DecodeFailure(reason: .avroDecodeError, message: "schema \(schemaId): \(why)", schemaId: schemaId))
+            case .failure(.trailing(let recordEnd, let payloadEnd)):
+                return .failure(trailing(recordEnd, payloadEnd))
+            }
+        }
+        if record.pointee.iface == nil, !makeRecord() {
+            return .failure(DecodeFailure(reason: .avroDecodeError, message: "schema \(schemaId): libavro cannot allocate a value", schemaId: schemaId))
+        }
+        avro_reader_memory_set_source(reader, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int64(body.count))
+        // No block may exceed what this input could need: strings and bytes
+        // are at most the body long; generic arrays and maps hold fewer items
+        // than the body has bytes, at well under 64 bytes each.
+        AllocationGuard.begin(capBytes: 64 * 1024 + 64 * body.count)
+        if avro_value_read(reader, record) != 0 {
+            // Destroy the value (freeing what it owns), then free what libavro
+            // leaked; build a fresh value on the next decode.
+            decoder.noteReclaimed(AllocationGuard.reclaim(destroying: record))
+            return .failure(DecodeFailure(reason: .avroDecodeError,
+                                          message: "schema \(schemaId): libavro cannot read the \(body.count)-byte body", schemaId: schemaId))
+        }
+        AllocationGuard.endOK()
+        // The pre-scan has already proved the record ends exactly at the end
+        // of the body. The 1-byte probe is for when it was skipped: a failed
+        // avro_read formats an error message (vsnprintf) inside libavro,
+        // which cost ~15% of a decode when run on every record.
+        if skipPrescan, mav_reader_has_more(reader) != 0 { return .failure(trailing(nil, body.count)) }
+        return extract()
+    }
+
+    private func trailing(_ recordEnd: Int?, _ payloadEnd: Int) -> DecodeFailure {
+        let at = recordEnd.map { "the record ends at byte \($0) of the \(payloadEnd)-byte body" }
+            ?? "bytes follow the record in the \(payloadEnd)-byte body"
+        return DecodeFailure(reason: .trailingBytes, message: "schema \(schemaId): \(at)", schemaId: schemaId)
+    }
+
+    private func corrupt(_ why: String) -> DecodeFailure {
+        DecodeFailure(reason: .avroDecodeError, message: "schema \(schemaId): \(why)", schemaId: schemaId)
+    }
+
+    // MARK: field extraction
+
+    /// Thrown inside `extract` only; becomes AVRO_DECODE_ERROR.
+    private struct Bad: Error { let why: String }
+
+    @inline(__always)
+    private static func string(_ v: UnsafePointer<avro_value_t>) throws(Bad) -> String {
+        var p: UnsafePointer<CChar>? = nil
+        var n = 0
+        guard mav_get_string(v, &p, &n) == 0 else { throw Bad(why: "a string field cannot be read") }
+        guard let p, n > 1 else { return "" }
+        // libavro's sizes include the NUL terminator.
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: n - 1), as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func long(_ v: UnsafePointer<avro_value_t>, isInt: Bool) throws(Bad) -> Int64 {
+        if isInt {
+            var x: Int32 = 0
+            guard mav_get_int(v, &x) == 0 else { throw Bad(why: "an int field cannot be read") }
+            return Int64(x)
+        }
+        var x: Int64 = 0
+        guard mav_get_long(v, &x) == 0 else { throw Bad(why: "a long field cannot be read") }
+        return x
+    }
+
+    @inline(__always)
+    private static func decimal(_ v: UnsafePointer<avro_value_t>, _ name: String) throws(Bad) -> Decimal8 {
+        var p: UnsafeRawPointer? = nil
+        var n = 0
+        guard mav_get_bytes(v, &p, &n) == 0 else { throw Bad(why: "\(name) cannot be read") }
+        guard let units = DecimalBytes.read(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : n)) else {
+            throw Bad(why: "\(name) has zero-length decimal bytes")
+        }
+        return Decimal8(units: units)
+    }
+
+    private static func optionalLong(_ plan: TradeResolution.OptionalLong, _ fields: UnsafeMutablePointer<avro_value_t>,
+                                     _ name: String) throws(Bad) -> Int64? {
+        if plan.index < 0 { return nil }
+        let v = fields + plan.index
+        let kind: TradeResolution.Num
+        var branch = avro_value_t()
+        if let direct = plan.direct {
+            kind = direct; branch = v.pointee
+        } else {
+            var d: Int32 = 0
+            guard mav_get_discriminant(v, &d) == 0, d >= 0, Int(d) < plan.branches.count,
+                  mav_get_current_branch(v, &branch) == 0 else { throw Bad(why: "union \(name) has no valid branch") }
+            kind = plan.branches[Int(d)]
+        }
+        switch kind {
+        case .null: return nil
+        case .long: return try long(&branch, isInt: false)
+        case .int: return try long(&branch, isInt: true)
+        }
+    }
+
+    private func extract() -> Result<DecodedTrade, DecodeFailure> {
+        let r = res, f = fields
+        do throws(Bad) {
+            // libavro accepts an out-of-range enum index (LIBAVRO.md); the
+            // pre-scan refuses it, and this check holds without the pre-scan.
+            var sideIndex: Int32 = 0
+            guard mav_get_enum(f + r.side, &sideIndex) == 0, sideIndex >= 0, Int(sideIndex) < r.sideSymbols.count else {
+                return .failure(corrupt("enum side index \(sideIndex) is out of range 0..<\(r.sideSymbols.count)"))
+            }
+            var conditions: [String] = []
+            if r.tradeConditions >= 0 {
+                var n = 0
+                guard mav_get_size(f + r.tradeConditions, &n) == 0 else { throw Bad(why: "trade_conditions cannot be read") }
+                if n > 0 {
+                    conditions.reserveCapacity(n)
+                    for i in 0..<n {
+                        var item = avro_value_t()
+                        guard mav_get_by_index(f + r.tradeConditions, i, &item) == 0 else { throw Bad(why: "trade_conditions cannot be read") }
+                        conditions.append(try Self.string(&item))
+                    }
+                }
+            }
+            var vendor: [String: String]? = nil
+            if r.vendorData.index >= 0 {
+                let v = f + r.vendorData.index
+                var map = avro_value_t()
+                var isMap: Bool
+                if let direct = r.vendorData.direct {
+                    isMap = direct; map = v.pointee
+                } else {
+                    var d: Int32 = 0
+                    guard mav_get_discriminant(v, &d) == 0, d >= 0, Int(d) < r.vendorData.branches.count,
+                          mav_get_current_branch(v, &map) == 0 else { throw Bad(why: "union vendor_data has no valid branch") }
+                    isMap = r.vendorData.branches[Int(d)]
+                }
+                if isMap {
+                    var n = 0
+                    guard mav_get_size(&map, &n) == 0 else { throw Bad(why: "vendor_data cannot be read") }
+                    var dict = [String: String](minimumCapacity: n)
+                    for i in 0..<n {
+                        var item = avro_value_t()
+                        var key: UnsafePointer<CChar>? = nil
+                        guard mav_map_get_by_index(&map, i, &item, &key) == 0, let key else { throw Bad(why: "vendor_data cannot be read") }
+                        dict[String(cString: key)] = try Self.string(&item)
+                    }
+                    vendor = dict
+                }
+            }
+            let trade = Trade(
+                messageId: try Self.string(f + r.messageId),
+                tradeId: try Self.string(f + r.tradeId),
+                symbol: try Self.string(f + r.symbol),
+                exchange: try Self.string(f + r.exchange),
+                assetClass: try Self.string(f + r.assetClass),
+                timestampMicros: try Self.long(f + r.timestamp, isInt: r.timestampIsInt),
+                price: try Self.decimal(f + r.price, "price"),
+                quantity: try Self.decimal(f + r.quantity, "quantity"),
+                currency: try Self.string(f + r.currency),
+                side: r.sideSymbols[Int(sideIndex)],
+                tradeConditions: conditions,
+                sourceSequence: try Self.optionalLong(r.sourceSequence, f, "source_sequence"),
+                ingestionTimestampMicros: try Self.long(f + r.ingestionTimestamp, isInt: r.ingestionIsInt),
+                platformSequence: try Self.optionalLong(r.platformSequence, f, "platform_sequence"),
+                vendorData: vendor)
+            return .success(DecodedTrade(trade: trade, schemaId: schemaId, writerIsV1: r.writerIsV1))
+        } catch {
+            return .failure(corrupt(error.why))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Kernel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `medallion-sim` command (SPEC §8). Exit status: 0 all checks hold,
+/// 1 a check or golden comparison failed, 2 bad input or usage.
+struct MedallionSim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "medallion-sim",
+        abstract: "Deterministic simulation and replay of a Kafka -> Spark -> Iceberg medallion pipeline.",
+        discussion: "Exit status: 0 all checks hold, 1 a check or golden comparison failed, 2 bad input or usage.",
+        subcommands: [Bench.self]
+    )
+}
+
+/// `medallion-sim bench ...`: release-build throughput figures.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput (use a release build).",
+        subcommands: [BenchCodec.self]
+    )
+}
+
+/// Named exit statuses of the command-line contract.
+enum Exit {
+    static let ok: Int32 = 0
+    static let checkFailed: Int32 = 1
+    static let badInput: Int32 = 2
+}
+
+/// Thrown by a command whose checks failed (its report is already printed).
+struct ChecksFailed: Error {}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json
+}
+
+struct FormatOption: ParsableArguments {
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: OutputFormat = .text
+}
+
+func printError(_ s: String) {
+    let line = s.hasSuffix("\n") ? s : s + "\n"
+    // Unbuffered write to fd 2: Glibc's `stderr` global is not concurrency-safe in Swift 6.
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try MedallionSim.parseAsRoot()
+            try command.run()
+            exit(Exit.ok)
+        } catch let e as InputError {
+            printError("error: \(e)")
+            exit(Exit.badInput)
+        } catch is ChecksFailed {
+            exit(Exit.checkFailed)
+        } catch {
+            let code = MedallionSim.exitCode(for: error)
+            let message = MedallionSim.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                exit(Exit.ok)
+            }
+            if !message.isEmpty { printError(message) }
+            // ArgumentParser reports usage and validation errors as 64 (EX_USAGE);
+            // the contract says 2.
+            exit(code == .validationFailure ? Exit.badInput : code.rawValue == 1 ? Exit.checkFailed : Exit.badInput)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Codec
+import Kernel
+import Yams
+
+/// The five streaming jobs of SPEC §2, in pipeline order.
+public enum JobName: String, CaseIterable, Sendable, Comparable {
+    case bronzeBinance = "bronze_binance"
+    case bronzeKraken = "bronze_kraken"
+    case silverBinance = "silver_binance"
+    case silverKraken = "silver_kraken"
+    case gold = "gold"
+
+    public static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+}
+
+/// Where in a micro-batch a crash strikes (SPEC §3: "a crash may happen at any point").
+public enum CrashPoint: String, CaseIterable, Sendable {
+    case beforeOffsetLog = "before_offset_log"
+    case afterOffsetLog = "after_offset_log"
+    case betweenSinks = "between_sinks"
+    case beforeCommitLog = "before_commit_log"
+}
+
+/// Per-exchange settings a scenario may override. `nil` keeps the feed's default.
+public struct ExchangeSettings: Equatable, Sendable {
+    public var enabled: Bool = true
+    /// Multiplies every symbol's base rate (exact decimal, e.g. 2.5).
+    public var rateMultiplier: Decimal8?
+    public var partitions: Int?
+    /// Restricts the feed to these symbols (each must be one of the feed's).
+    public var symbols: [String]?
+    /// Share of messages written with the V1 schema for the whole run.
+    public var v1Share: Ratio?
+    public var deliveryLatencyMedianMicros: Micros?
+    /// Hawkes branching ratio (burstiness), 0 <= b < 1.
+    public var burstBranchingRatio: Decimal8?
+    public init() {}
+}
+
+/// Per-job settings a scenario may override.
+public struct JobSettings: Equatable, Sendable {
+    public var triggerMicros: Micros?
+    public var cores: Int?
+    public var maxOffsetsPerTrigger: Int64?
+    public init() {}
+}
+
+/// One scripted event of a scenario's timeline. Times are offsets from the
+/// scenario start. Every kind carries the source line so reports can point at it.
+public struct Fault: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// A producer retry re-sends the same bytes at a new offset.
+        case producerRetryDuplicates(exchange: ExchangeName, count: Int)
+        /// The exchange re-sends the same trade (same message id) in a new message.
+        case exchangeResendDuplicates(exchange: ExchangeName, count: Int)
+        /// A reconnect backfill delivers `count` trades that are `age` old.
+        case lateBackfill(exchange: ExchangeName, count: Int, ageMicros: Micros)
+        /// `count` malformed payloads per listed reason.
+        case malformed(exchange: ExchangeName, reasons: [DeadLetterReason], count: Int)
+        /// Rate multiplier over the window.
+        case spike(exchange: ExchangeName, multiplier: Decimal8)
+        /// Silence over the window, then optionally the missed trades, late.
+        case outage(exchange: ExchangeName, backfill: Bool)
+        /// Trade timestamps ahead of ingestion by `skew` over the window.
+        case clockSkew(exchange: ExchangeName, skewMicros: Micros)
+        /// A share of messages written with the V1 schema over the window.
+        case schemaMix(exchange: ExchangeName, v1Share: Ratio)
+        /// Commits to `table` take `latency` longer over the window.
+        case slowCommits(table: String, extraLatencyMicros: Micros)
+        /// Commits to `table` fail with `probability` over the window.
+        case commitFailures(table: String, probability: Ratio)
+        /// `job` is killed at `point` of the batch running at `at`, restarted after `restartAfter`.
+        case crash(job: JobName, point: CrashPoint, restartAfterMicros: Micros)
+    }
+
+    public var kind: Kind
+    public var atMicros: Micros
+    /// Window length for windowed kinds (0 for instantaneous ones).
+    public var forMicros: Micros
+    public var line: Int
+}
+
+/// What a scenario promises; the checks hold the run to it.
+public struct Expectations: Equatable, Sendable {
+    /// `SilverBinanceProcessingBehind` fires (true) or never fires (false).
+    public var alertFires: Bool?
+    public var minHeadroomMicros: [(JobName, Micros)] = []
+    public var maxBatchesBehind: [(JobName, Int64)] = []
+    public var minBatchesBehind: [(JobName, Int64)] = []
+    /// Headroom band after start-up, for the incident-013 decisions.
+    public var maxHeadroomMicros: [(JobName, Micros)] = []
+    public var minLateDropped: Int64?
+    public var maxLateDropped: Int64?
+    public var slaHolds: Bool?
+    public init() {}
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.alertFires == b.alertFires && a.minLateDropped == b.minLateDropped && a.maxLateDropped == b.maxLateDropped
+            && a.slaHolds == b.slaHolds
+            && a.minHeadroomMicros.elementsEqual(b.minHeadroomMicros, by: { $0 == $1 })
+            && a.maxHeadroomMicros.elementsEqual(b.maxHeadroomMicros, by: { $0 == $1 })
+            && a.maxBatchesBehind.elementsEqual(b.maxBatchesBehind, by: { $0 == $1 })
+            && a.minBatchesBehind.elementsEqual(b.minBatchesBehind, by: { $0 == $1 })
+    }
+}
+
+/// A parsed scenario file (see docs/SCENARIOS.md for the format).
+public struct Scenario: Equatable, Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    public var startMicros: Micros
+    public var durationMicros: Micros
+    /// Extra time after the feeds stop, for the jobs to drain.
+    public var drainMicros: Micros
+    public var profile: String
+    public var exchanges: [ExchangeName: ExchangeSettings]
+    public var jobs: [JobName: JobSettings]
+    public var faults: [Fault]
+    public var expect: Expectations
+    public var file: String
+    /// `golden_tables: full` keeps every row in the golden; `digest` keeps
+    /// per-partition counts and digests (for runs too big to review row by row).
+    public var goldenTablesInFull: Bool = true
+
+    public static let defaultStart: Micros = UTCDateTime.micros(year: 2026, month: 1, day: 20, hour: 9)
+}

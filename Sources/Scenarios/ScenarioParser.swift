@@ -1,0 +1,320 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Codec
+import Kernel
+import Yams
+
+/// Reads scenario files. Every problem is an `InputError` with file and line.
+public enum ScenarioParser {
+    static let topKeys = ["name", "description", "seed", "start", "duration", "drain", "profile",
+                          "exchanges", "jobs", "faults", "expect", "golden_tables"]
+    static let exchangeKeys = ["enabled", "rate_multiplier", "partitions", "symbols", "v1_share",
+                               "delivery_latency_median", "burst_branching_ratio"]
+    static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger"]
+    static let expectKeys = ["alert_fires", "min_headroom", "max_headroom", "max_batches_behind",
+                             "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds"]
+    /// The keys each fault kind takes besides `kind`; the first group is required.
+    static let faultKeys: [String: (required: [String], optional: [String])] = [
+        "duplicates": (["exchange", "at", "mode", "count"], ["for"]),
+        "late_backfill": (["exchange", "at", "count", "age"], []),
+        "malformed": (["exchange", "at", "reasons"], ["for", "count"]),
+        "spike": (["exchange", "at", "for", "multiplier"], []),
+        "outage": (["exchange", "at", "for"], ["backfill"]),
+        "clock_skew": (["exchange", "at", "for", "skew"], []),
+        "schema_mix": (["exchange", "at", "for", "v1_share"], []),
+        "slow_commits": (["table", "at", "for", "extra_latency"], []),
+        "commit_failures": (["table", "at", "for", "probability"], []),
+        "crash": (["job", "at", "point"], ["restart_after"]),
+    ]
+    public static let tables = ["bronze_binance_trades", "bronze_kraken_trades", "silver_binance_trades",
+                                "silver_kraken_trades", "silver_dlq_trades", "gold_crypto_trades"]
+
+    /// Parses a scenario from text, with optional `--set KEY=VALUE` overrides
+    /// applied to the document first (so they are validated like the file).
+    public static func parse(_ text: String, file: String, overrides: [String] = []) throws(InputError) -> Scenario {
+        var root = try YAMLNode.parse(text, file: file)
+        for o in overrides { root = try applyOverride(o, to: root) }
+        return try parse(root)
+    }
+
+    /// Every `*.yaml` in a folder, sorted by file name.
+    public static func libraryPaths(in dir: String = "scenarios") throws(InputError) -> [String] {
+        guard let d = opendir(dir) else { throw InputError(file: dir, line: 0, problem: "cannot open the scenario folder") }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasSuffix(".yaml") { names.append(name) }
+        }
+        return names.sorted().map { "\(dir)/\($0)" }
+    }
+
+    public static func load(path: String, overrides: [String] = []) throws(InputError) -> Scenario {
+        let text = try readTextFile(path)
+        let s = try parse(text, file: path, overrides: overrides)
+        let base = String(path.split(separator: "/").last ?? "")
+        if base.hasSuffix(".yaml"), String(base.dropLast(5)) != s.name {
+            throw InputError(file: path, line: 1, problem: "name '\(s.name)' must match the file name '\(base.dropLast(5))' (goldens are found by name)")
+        }
+        return s
+    }
+
+    static func parse(_ root: YAMLNode) throws(InputError) -> Scenario {
+        let m = try root.mapping(allowed: topKeys)
+        let name = try m.required("name").string()
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw try m.required("name").error("use letters, digits, '-' and '_' only")
+        }
+        var s = Scenario(
+            name: name,
+            description: try m.required("description").string(),
+            seed: try m["seed"]?.uint64() ?? 1,
+            startMicros: try m["start"]?.timestamp() ?? Scenario.defaultStart,
+            durationMicros: try m.required("duration").duration(),
+            drainMicros: try m["drain"]?.duration() ?? 10 * Time.microsPerMinute,
+            profile: try m["profile"]?.string() ?? "production",
+            exchanges: [:], jobs: [:], faults: [], expect: Expectations(), file: root.file)
+        if let g = m["golden_tables"] {
+            switch try g.string() {
+            case "full": s.goldenTablesInFull = true
+            case "digest": s.goldenTablesInFull = false
+            case let other: throw g.error("expected full or digest, got '\(other)'")
+            }
+        }
+        guard s.durationMicros > 0 else { throw try m.required("duration").error("must be positive") }
+        guard s.durationMicros <= 7 * Time.microsPerDay else {
+            throw try m.required("duration").error("at most 7d per scenario")
+        }
+
+        if let ex = m["exchanges"] {
+            for (key, node) in try ex.freeMapping() {
+                guard let e = ExchangeName(rawValue: key.uppercased()), key == e.lowercased else {
+                    throw node.error("unknown exchange '\(key)' (expected binance or kraken)")
+                }
+                s.exchanges[e] = try exchangeSettings(node)
+            }
+        }
+        if let jobs = m["jobs"] {
+            for (key, node) in try jobs.freeMapping() {
+                guard let j = JobName(rawValue: key) else {
+                    throw node.error("unknown job '\(key)'" + YAMLNode.suggestion(key, JobName.allCases.map(\.rawValue)))
+                }
+                s.jobs[j] = try jobSettings(node)
+            }
+        }
+        if let faults = m["faults"] {
+            for f in try faults.sequence() { s.faults.append(try fault(f, duration: s.durationMicros)) }
+        }
+        if let e = m["expect"] { s.expect = try expectations(e) }
+        return s
+    }
+
+    static func exchangeSettings(_ node: YAMLNode) throws(InputError) -> ExchangeSettings {
+        let m = try node.mapping(allowed: exchangeKeys)
+        var x = ExchangeSettings()
+        x.enabled = try m["enabled"]?.bool() ?? true
+        if let v = m["rate_multiplier"] {
+            let d = try v.decimal()
+            guard d.units >= 0, d.units <= 1_000 * Decimal8.unitsPerWhole else { throw v.error("must be between 0 and 1000") }
+            x.rateMultiplier = d
+        }
+        if let v = m["partitions"] { x.partitions = Int(try v.int(in: 1...64)) }
+        if let v = m["symbols"] {
+            let list = try v.sequence()
+            var names: [String] = []
+            for n in list { names.append(try n.string()) }
+            guard !names.isEmpty else { throw v.error("list at least one symbol") }
+            x.symbols = names
+        }
+        if let v = m["v1_share"] { x.v1Share = try v.ratio() }
+        if let v = m["delivery_latency_median"] { x.deliveryLatencyMedianMicros = try v.duration() }
+        if let v = m["burst_branching_ratio"] {
+            let d = try v.decimal()
+            guard d.units >= 0, d.units < Decimal8.unitsPerWhole else { throw v.error("must be in [0, 1)") }
+            x.burstBranchingRatio = d
+        }
+        return x
+    }
+
+    static func jobSettings(_ node: YAMLNode) throws(InputError) -> JobSettings {
+        let m = try node.mapping(allowed: jobKeys)
+        var j = JobSettings()
+        if let v = m["trigger"] {
+            let t = try v.duration()
+            guard t >= Time.microsPerSecond else { throw v.error("a trigger must be at least 1s") }
+            j.triggerMicros = t
+        }
+        if let v = m["cores"] { j.cores = Int(try v.int(in: 1...1024)) }
+        if let v = m["max_offsets_per_trigger"] { j.maxOffsetsPerTrigger = try v.int(in: 1...Int64(Int32.max)) }
+        return j
+    }
+
+    static func exchange(_ m: YAMLMapping) throws(InputError) -> ExchangeName {
+        let node = try m.required("exchange")
+        let s = try node.string()
+        guard let e = ExchangeName.allCases.first(where: { $0.lowercased == s }) else {
+            throw node.error("unknown exchange '\(s)' (expected binance or kraken)")
+        }
+        return e
+    }
+
+    static func fault(_ node: YAMLNode, duration: Micros) throws(InputError) -> Fault {
+        // Read `kind` first to know which keys are allowed.
+        guard case .mapping(let raw) = node.node else { throw node.error("expected a mapping with a 'kind'") }
+        guard let kindNode = raw.first(where: { if case .scalar(let s) = $0.key { return s.string == "kind" }; return false })?.value,
+              case .scalar(let ks) = kindNode else {
+            throw node.error("a fault needs a 'kind' (one of: \(faultKeys.keys.sorted().joined(separator: ", ")))")
+        }
+        let kind = ks.string
+        guard let keys = faultKeys[kind] else {
+            throw YAMLNode(node: kindNode, file: node.file, path: node.path + ".kind")
+                .error("unknown fault kind '\(kind)'" + YAMLNode.suggestion(kind, faultKeys.keys.sorted()))
+        }
+        let m = try node.mapping(allowed: ["kind"] + keys.required + keys.optional)
+        for r in keys.required where m[r] == nil { throw node.error("a '\(kind)' fault needs '\(r)'") }
+        let at = try m.required("at").duration()
+        let window = try m["for"]?.duration() ?? 0
+        guard at + window <= duration else {
+            throw try m.required("at").error("the fault ends after the scenario's duration")
+        }
+        func count() throws(InputError) -> Int { Int(try m.required("count").int(in: 1...1_000_000)) }
+        let k: Fault.Kind
+        switch kind {
+        case "duplicates":
+            let modeNode = try m.required("mode")
+            switch try modeNode.string() {
+            case "producer_retry": k = .producerRetryDuplicates(exchange: try exchange(m), count: try count())
+            case "exchange_resend": k = .exchangeResendDuplicates(exchange: try exchange(m), count: try count())
+            case let other: throw modeNode.error("unknown mode '\(other)' (expected producer_retry or exchange_resend)")
+            }
+        case "late_backfill":
+            k = .lateBackfill(exchange: try exchange(m), count: try count(), ageMicros: try m.required("age").duration())
+        case "malformed":
+            let rn = try m.required("reasons")
+            var reasons: [DeadLetterReason] = []
+            if case .scalar(let s) = rn.node, s.string == "all" {
+                reasons = DeadLetterReason.allCases
+            } else {
+                for r in try rn.sequence() {
+                    let text = try r.string()
+                    guard let reason = DeadLetterReason(rawValue: text) else {
+                        throw r.error("unknown DLQ reason '\(text)'" + YAMLNode.suggestion(text, DeadLetterReason.allCases.map(\.rawValue)))
+                    }
+                    reasons.append(reason)
+                }
+            }
+            let c = m["count"] == nil ? 1 : try count()
+            k = .malformed(exchange: try exchange(m), reasons: reasons, count: c)
+        case "spike":
+            let v = try m.required("multiplier")
+            let d = try v.decimal()
+            guard d.units > 0, d.units <= 1_000 * Decimal8.unitsPerWhole else { throw v.error("must be in (0, 1000]") }
+            k = .spike(exchange: try exchange(m), multiplier: d)
+        case "outage":
+            k = .outage(exchange: try exchange(m), backfill: try m["backfill"]?.bool() ?? false)
+        case "clock_skew":
+            k = .clockSkew(exchange: try exchange(m), skewMicros: try m.required("skew").duration())
+        case "schema_mix":
+            k = .schemaMix(exchange: try exchange(m), v1Share: try m.required("v1_share").ratio())
+        case "slow_commits", "commit_failures":
+            let tn = try m.required("table")
+            let table = try tn.string()
+            guard tables.contains(table) else {
+                throw tn.error("unknown table '\(table)'" + YAMLNode.suggestion(table, tables))
+            }
+            k = kind == "slow_commits"
+                ? .slowCommits(table: table, extraLatencyMicros: try m.required("extra_latency").duration())
+                : .commitFailures(table: table, probability: try m.required("probability").ratio())
+        default:  // crash
+            let jn = try m.required("job")
+            let js = try jn.string()
+            guard let job = JobName(rawValue: js) else {
+                throw jn.error("unknown job '\(js)'" + YAMLNode.suggestion(js, JobName.allCases.map(\.rawValue)))
+            }
+            let pn = try m.required("point")
+            let ps = try pn.string()
+            guard let point = CrashPoint(rawValue: ps) else {
+                throw pn.error("unknown crash point '\(ps)' (expected one of: \(CrashPoint.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            k = .crash(job: job, point: point, restartAfterMicros: try m["restart_after"]?.duration() ?? Time.microsPerMinute)
+        }
+        return Fault(kind: k, atMicros: at, forMicros: window, line: node.line)
+    }
+
+    static func perJob<T>(_ node: YAMLNode, _ read: (YAMLNode) throws(InputError) -> T) throws(InputError) -> [(JobName, T)] {
+        var out: [(JobName, T)] = []
+        for (key, v) in try node.freeMapping() {
+            guard let j = JobName(rawValue: key) else {
+                throw v.error("unknown job '\(key)'" + YAMLNode.suggestion(key, JobName.allCases.map(\.rawValue)))
+            }
+            out.append((j, try read(v)))
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+
+    static func expectations(_ node: YAMLNode) throws(InputError) -> Expectations {
+        let m = try node.mapping(allowed: expectKeys)
+        var e = Expectations()
+        e.alertFires = try m["alert_fires"]?.bool()
+        e.slaHolds = try m["sla_holds"]?.bool()
+        if let v = m["min_headroom"] { e.minHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration() } }
+        if let v = m["max_headroom"] { e.maxHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration() } }
+        if let v = m["max_batches_behind"] { e.maxBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...Int64.max) } }
+        if let v = m["min_batches_behind"] { e.minBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...Int64.max) } }
+        e.minLateDropped = try m["min_late_dropped"]?.int(in: 0...Int64.max)
+        e.maxLateDropped = try m["max_late_dropped"]?.int(in: 0...Int64.max)
+        return e
+    }
+
+    /// Applies `a.b.c=value` to the document: the value is read as YAML (so
+    /// `30s`, `2.5`, `[BTCUSDT]` work) and validated with the rest of the file.
+    public static func applyOverride(_ text: String, to root: YAMLNode) throws(InputError) -> YAMLNode {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw InputError(file: "--set", line: 0, problem: "'\(text)' is not KEY=VALUE (e.g. jobs.gold.trigger=30s)")
+        }
+        let path = text[..<eq].split(separator: ".").map(String.init)
+        let valueText = String(text[text.index(after: eq)...])
+        let value: Node
+        do {
+            value = try Yams.compose(yaml: valueText) ?? Node("")
+        } catch {
+            throw InputError(file: "--set", line: 0, problem: "'\(text)': the value is not valid YAML")
+        }
+        guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }) else {
+            throw InputError(file: "--set", line: 0, problem: "'\(text)': empty key")
+        }
+        func set(_ node: Node, _ rest: ArraySlice<String>) throws(InputError) -> Node {
+            guard let key = rest.first else { return value }
+            var mapping: Node.Mapping
+            if case .mapping(let m) = node { mapping = m } else { mapping = Node.Mapping([]) }
+            let child = mapping[key] ?? Node.mapping(Node.Mapping([]))
+            mapping[key] = try set(child, rest.dropFirst())
+            return .mapping(mapping)
+        }
+        return YAMLNode(node: try set(root.node, path[...]), file: root.file, path: "")
+    }
+}
+
+/// Reads a whole UTF-8 text file, or throws an `InputError` naming it.
+public func readTextFile(_ path: String) throws(InputError) -> String {
+    guard let f = fopen(path, "rb") else {
+        throw InputError(file: path, line: 0, problem: "cannot open the file")
+    }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n > 0 { bytes.append(contentsOf: buf[0..<n]) }
+        if n < buf.count { break }
+    }
+    guard let s = String(validating: bytes, as: UTF8.self) else {
+        throw InputError(file: path, line: 0, problem: "the file is not UTF-8 text")
+    }
+    return s
+}

@@ -1,1 +1,0 @@
-// The Scenarios module; see docs/ARCHITECTURE.md.
