@@ -211,3 +211,18 @@ final class GoldLogic: MicroBatchLogic {
 
     var stateKeys: Int { state.keyCount }
 }
+
+/// Silver's decoders.
+public enum SilverDecoders {
+    /// The real one: the Confluent header, the schema registry and libavro
+    /// through the Codec's `TradeDecoder` (one instance per Silver job).
+    public static func avro(registry: SchemaRegistry) -> SilverDecoder {
+        let decoder = TradeDecoder(registry: registry)
+        return { bytes in
+            switch decoder.decode(bytes) {
+            case .success(let d): return .trade(d.trade, schemaId: d.schemaId)
+            case .failure(let f): return .failure(f.reason, message: f.message, schemaId: f.schemaId)
+            }
+        }
+    }
+}

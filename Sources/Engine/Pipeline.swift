@@ -38,7 +38,7 @@ public struct EngineConfig: Sendable {
 /// (appends scheduled on the same scheduler at a priority below
 /// `EnginePriority.commit`). It never sees ground-truth labels.
 ///
-///     let p = Pipeline(cluster: kafka, config: cfg, decoders: { _ in myDecoder })
+///     let p = Pipeline(cluster: kafka, registry: .standard(), config: cfg)
 ///     p.run()                      // or p.start(); scheduler.run(until: ...); p.finish()
 ///     p.gold.rows, p.batchLog, p.metrics, p.logLines, p.droppedRows
 public final class Pipeline {
@@ -106,6 +106,14 @@ public final class Pipeline {
             queries[jc.job] = StreamingQuery(config: jc, profile: config.profile[jc.job], logic: logic, pipeline: self,
                                              queryId: UUIDv4.make(&idStream), streams: streams)
         }
+    }
+
+    /// The usual wiring: each Silver job decodes with its own `TradeDecoder`
+    /// over `registry`.
+    public convenience init(cluster: KafkaCluster, registry: SchemaRegistry, config: EngineConfig,
+                            scheduler: EventScheduler? = nil) {
+        self.init(cluster: cluster, config: config, scheduler: scheduler,
+                  decoders: { _ in SilverDecoders.avro(registry: registry) })
     }
 
     /// Tables in SPEC order.
