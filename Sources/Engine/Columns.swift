@@ -1,0 +1,341 @@
+import Kernel
+import Codec
+
+// Compact, columnar row storage. A 24 h run at production rates holds ~5-6
+// million trades in each of Silver and Gold, so rows are never objects: every
+// column is a flat array, strings of low cardinality are interned codes, and
+// variable-length strings live in one byte arena per column.
+
+/// Interned strings shared by every table of a run (symbols, exchanges,
+/// currencies, asset classes): a row stores a 4-byte code.
+///
+/// Codes are assigned in first-seen order, which is deterministic because the
+/// engine runs single-threaded on the virtual clock.
+final class StringPool {
+    private(set) var strings: [String] = []
+    private var index: [String: UInt32] = [:]
+
+    func code(_ s: String) -> UInt32 {
+        if let c = index[s] { return c }
+        let c = UInt32(strings.count)
+        strings.append(s); index[s] = c
+        return c
+    }
+
+    subscript(code: UInt32) -> String { strings[Int(code)] }
+}
+
+/// Interned string arrays (`trade_conditions`): few distinct values in practice.
+final class StringListPool {
+    private(set) var lists: [[String]] = []
+    private var index: [[String]: UInt32] = [:]
+
+    func code(_ l: [String]) -> UInt32 {
+        if let c = index[l] { return c }
+        let c = UInt32(lists.count)
+        lists.append(l); index[l] = c
+        return c
+    }
+
+    subscript(code: UInt32) -> [String] { lists[Int(code)] }
+}
+
+/// Variable-length byte strings back to back in one array; row i is
+/// `bytes[ends[i-1] ..< ends[i]]`. Complexity: append O(length), read O(length).
+struct ByteArena {
+    private(set) var bytes: [UInt8] = []
+    private(set) var ends: [UInt32] = []
+
+    var count: Int { ends.count }
+
+    mutating func append<C: Collection>(_ b: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: b)
+        precondition(bytes.count <= Int(UInt32.max), "a byte arena column is limited to 4 GiB")
+        ends.append(UInt32(bytes.count))
+    }
+
+    mutating func append(string s: String) {
+        var s = s
+        s.withUTF8 { append($0) }
+    }
+
+    func range(_ i: Int) -> Range<Int> {
+        (i == 0 ? 0 : Int(ends[i - 1])) ..< Int(ends[i])
+    }
+
+    subscript(i: Int) -> ArraySlice<UInt8> { bytes[range(i)] }
+
+    func string(_ i: Int) -> String { String(decoding: bytes[range(i)], as: UTF8.self) }
+
+    /// Copies row `i` of `other` onto the end of this arena.
+    mutating func append(from other: ByteArena, row i: Int) {
+        let r = other.range(i)
+        other.bytes.withUnsafeBufferPointer { append(UnsafeBufferPointer(rebasing: $0[r])) }
+    }
+
+    mutating func truncate(to n: Int) {
+        guard n < ends.count else { return }
+        ends.removeLast(ends.count - n)
+        bytes.removeLast(bytes.count - (n == 0 ? 0 : Int(ends[n - 1])))
+    }
+
+    var byteCount: Int { bytes.count + ends.count * 4 }
+}
+
+/// A `message_id` as Gold's dedup sees it: the exact string. Canonical
+/// lower-case UUIDs (all that well-behaved producers send) are held as 128
+/// bits; any other spelling is kept verbatim so that `ABC...` and `abc...`
+/// stay different keys, as they are for Spark.
+enum MessageKey: Hashable {
+    case uuid(UInt64, UInt64)
+    case other(String)
+
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lower-case hex only.
+    static func parseLowerCanonical(_ s: String) -> (UInt64, UInt64)? {
+        var s = s
+        return s.withUTF8 { u -> (UInt64, UInt64)? in
+            guard u.count == 36 else { return nil }
+            var hi: UInt64 = 0, lo: UInt64 = 0, n = 0
+            for i in 0..<36 {
+                let c = u[i]
+                if i == 8 || i == 13 || i == 18 || i == 23 {
+                    if c != UInt8(ascii: "-") { return nil }
+                    continue
+                }
+                let v: UInt64
+                if c >= 48 && c <= 57 { v = UInt64(c - 48) } else if c >= 97 && c <= 102 { v = UInt64(c - 87) } else { return nil }
+                if n < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
+                n += 1
+            }
+            return (hi, lo)
+        }
+    }
+
+    static func format(_ hi: UInt64, _ lo: UInt64) -> String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buf in
+            var j = 0
+            for k in 0..<32 {
+                if k == 8 || k == 12 || k == 16 || k == 20 { buf[j] = UInt8(ascii: "-"); j += 1 }
+                let word = k < 16 ? hi : lo
+                let shift = UInt64(60 - 4 * (k % 16))
+                buf[j] = hex[Int((word >> shift) & 0xF)]; j += 1
+            }
+            return 36
+        }
+    }
+}
+
+/// The `message_id` column: 16 bytes a row for canonical lower-case UUIDs,
+/// with other spellings kept verbatim on the side.
+struct MessageIdColumn {
+    private(set) var hi: [UInt64] = []
+    private(set) var lo: [UInt64] = []
+    /// Rows whose id is not a canonical lower-case UUID, by row index.
+    private var others: [Int: String] = [:]
+
+    var count: Int { hi.count }
+
+    mutating func append(_ s: String) {
+        if let (h, l) = MessageKey.parseLowerCanonical(s) {
+            hi.append(h); lo.append(l)
+        } else {
+            others[hi.count] = s
+            hi.append(0); lo.append(0)
+        }
+    }
+
+    mutating func append(key: MessageKey) {
+        switch key {
+        case .uuid(let h, let l): hi.append(h); lo.append(l)
+        case .other(let s): others[hi.count] = s; hi.append(0); lo.append(0)
+        }
+    }
+
+    func key(_ i: Int) -> MessageKey {
+        if let s = others[i] { return .other(s) }
+        return .uuid(hi[i], lo[i])
+    }
+
+    func string(_ i: Int) -> String {
+        if let s = others[i] { return s }
+        return MessageKey.format(hi[i], lo[i])
+    }
+
+    mutating func truncate(to n: Int) {
+        guard n < hi.count else { return }
+        for i in n..<hi.count { others[i] = nil }
+        hi.removeLast(hi.count - n); lo.removeLast(lo.count - n)
+    }
+
+    var byteCount: Int { hi.count * 16 + others.count * 64 }
+}
+
+/// The 15 V2 trade fields, one array per field (Silver and Gold share it).
+///
+/// `vendor` holds one byte 0 (null) or 1 (present) followed by the payload:
+/// Silver stores the map in a canonical binary form (sorted keys), Gold the
+/// JSON string with sorted keys.
+struct TradeColumns {
+    var messageId = MessageIdColumn()
+    var tradeId = ByteArena()
+    var symbol: [UInt32] = []
+    var exchange: [UInt32] = []
+    var assetClass: [UInt32] = []
+    var timestamp: [Int64] = []
+    var price: [Int64] = []
+    var quantity: [Int64] = []
+    var currency: [UInt32] = []
+    var side: [UInt8] = []
+    var conditions: [UInt32] = []
+    var sourceSequence: [Int64] = []
+    var hasSourceSequence: [Bool] = []
+    var ingestionTimestamp: [Int64] = []
+    var platformSequence: [Int64] = []
+    var hasPlatformSequence: [Bool] = []
+    var vendor = ByteArena()
+
+    var count: Int { timestamp.count }
+
+    mutating func append(_ t: Trade, pool: StringPool, lists: StringListPool) {
+        messageId.append(t.messageId)
+        tradeId.append(string: t.tradeId)
+        symbol.append(pool.code(t.symbol))
+        exchange.append(pool.code(t.exchange))
+        assetClass.append(pool.code(t.assetClass))
+        timestamp.append(t.timestampMicros)
+        price.append(t.price.units)
+        quantity.append(t.quantity.units)
+        currency.append(pool.code(t.currency))
+        side.append(t.side == .buy ? 0 : 1)
+        conditions.append(lists.code(t.tradeConditions))
+        sourceSequence.append(t.sourceSequence ?? 0); hasSourceSequence.append(t.sourceSequence != nil)
+        ingestionTimestamp.append(t.ingestionTimestampMicros)
+        platformSequence.append(t.platformSequence ?? 0); hasPlatformSequence.append(t.platformSequence != nil)
+        vendor.append(VendorData.encode(t.vendorData))
+    }
+
+    /// Copies row `i` of `src`, all fields but `vendor` (the caller appends it).
+    mutating func appendAllButVendor(from src: TradeColumns, row i: Int) {
+        messageId.append(key: src.messageId.key(i))
+        tradeId.append(from: src.tradeId, row: i)
+        symbol.append(src.symbol[i]); exchange.append(src.exchange[i]); assetClass.append(src.assetClass[i])
+        timestamp.append(src.timestamp[i]); price.append(src.price[i]); quantity.append(src.quantity[i])
+        currency.append(src.currency[i]); side.append(src.side[i]); conditions.append(src.conditions[i])
+        sourceSequence.append(src.sourceSequence[i]); hasSourceSequence.append(src.hasSourceSequence[i])
+        ingestionTimestamp.append(src.ingestionTimestamp[i])
+        platformSequence.append(src.platformSequence[i]); hasPlatformSequence.append(src.hasPlatformSequence[i])
+    }
+
+    /// The row as a `Trade`; `vendorData` is decoded only for the Silver form.
+    func trade(_ i: Int, pool: StringPool, lists: StringListPool, vendorIsCanonicalMap: Bool) -> Trade {
+        Trade(messageId: messageId.string(i), tradeId: tradeId.string(i), symbol: pool[symbol[i]],
+              exchange: pool[exchange[i]], assetClass: pool[assetClass[i]], timestampMicros: timestamp[i],
+              price: Decimal8(units: price[i]), quantity: Decimal8(units: quantity[i]), currency: pool[currency[i]],
+              side: side[i] == 0 ? .buy : .sell, tradeConditions: lists[conditions[i]],
+              sourceSequence: hasSourceSequence[i] ? sourceSequence[i] : nil,
+              ingestionTimestampMicros: ingestionTimestamp[i],
+              platformSequence: hasPlatformSequence[i] ? platformSequence[i] : nil,
+              vendorData: vendorIsCanonicalMap ? VendorData.decode(vendor[i]) : nil)
+    }
+
+    mutating func truncate(to n: Int) {
+        guard n < count else { return }
+        let k = count - n
+        messageId.truncate(to: n); tradeId.truncate(to: n)
+        symbol.removeLast(k); exchange.removeLast(k); assetClass.removeLast(k)
+        timestamp.removeLast(k); price.removeLast(k); quantity.removeLast(k); currency.removeLast(k)
+        side.removeLast(k); conditions.removeLast(k)
+        sourceSequence.removeLast(k); hasSourceSequence.removeLast(k)
+        ingestionTimestamp.removeLast(k)
+        platformSequence.removeLast(k); hasPlatformSequence.removeLast(k)
+        vendor.truncate(to: n)
+    }
+
+    var byteCount: Int {
+        messageId.byteCount + tradeId.byteCount + vendor.byteCount + count * (4 * 5 + 8 * 6 + 1 + 2)
+    }
+}
+
+/// `vendor_data` (Avro map<string>) in storage and as Gold's JSON string.
+public enum VendorData {
+    /// 0 = null; 1, then for each entry in sorted key order: length-prefixed
+    /// key and value (LEB128 lengths). Sorting makes equal maps equal bytes.
+    static func encode(_ m: [String: String]?) -> [UInt8] {
+        guard let m else { return [0] }
+        var out: [UInt8] = [1]
+        func put(_ s: String) {
+            var n = s.utf8.count
+            repeat { var b = UInt8(n & 0x7F); n >>= 7; if n > 0 { b |= 0x80 }; out.append(b) } while n > 0
+            out.append(contentsOf: s.utf8)
+        }
+        // UTF-8 byte order, so the order never depends on Unicode collation.
+        for k in m.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { put(k); put(m[k]!) }
+        return out
+    }
+
+    static func decode(_ b: ArraySlice<UInt8>) -> [String: String]? {
+        var i = b.startIndex
+        guard b[i] == 1 else { return nil }
+        i += 1
+        func get() -> String {
+            var n = 0, shift = 0
+            while true { let c = b[i]; i += 1; n |= Int(c & 0x7F) << shift; shift += 7; if c & 0x80 == 0 { break } }
+            defer { i += n }
+            return String(decoding: b[i ..< i + n], as: UTF8.self)
+        }
+        var m: [String: String] = [:]
+        while i < b.endIndex { let k = get(); m[k] = get() }
+        return m
+    }
+
+    /// Gold's column: 0 = null, or 1 then the JSON text.
+    static func goldForm(fromCanonical b: ArraySlice<UInt8>) -> [UInt8] {
+        guard b[b.startIndex] == 1 else { return [0] }
+        var out: [UInt8] = [1, UInt8(ascii: "{")]
+        var i = b.startIndex + 1
+        var first = true
+        func field() {
+            var n = 0, shift = 0
+            while true { let c = b[i]; i += 1; n |= Int(c & 0x7F) << shift; shift += 7; if c & 0x80 == 0 { break } }
+            jsonString(b[i ..< i + n], into: &out)
+            i += n
+        }
+        while i < b.endIndex {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            field(); out.append(UInt8(ascii: ":")); field()
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `vendor_data` as Gold holds it: a JSON object with keys in sorted
+    /// (UTF-8 byte) order, escaped as Jackson (Spark's `to_json`) escapes
+    /// strings; nil stays nil. Public so an independent checker can compare a
+    /// Gold row with its Silver source.
+    public static func json(_ m: [String: String]?) -> String? {
+        let g = goldForm(fromCanonical: encode(m)[...])
+        return g[0] == 0 ? nil : String(decoding: g[1...], as: UTF8.self)
+    }
+
+    static func jsonString(_ s: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        out.append(UInt8(ascii: "\""))
+        for c in s {
+            switch c {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(c)
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(c)
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
+            case 0..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8)); out.append(hex[Int(c >> 4)]); out.append(hex[Int(c & 0xF)])
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,222 @@
+import Kernel
+import Codec
+import Broker
+
+/// Everything a run of the engine needs besides its input.
+public struct EngineConfig: Sendable {
+    public var startMicros: Micros
+    public var endMicros: Micros
+    /// Jobs not listed do not run.
+    public var jobs: [JobConfig]
+    public var profile: CostProfile
+    public var overrides: [CostOverride]
+    public var crashes: [CrashPlan]
+    /// Root seed; the engine draws from streams named `engine.<job>.*`.
+    public var seed: UInt64
+    /// Gold's `withWatermark` delay on each input.
+    public var watermarkDelayMicros: Micros
+    public var retry: CommitRetryPolicy
+    /// Sliding window of the `k2_silver_batch_processing_seconds` summary
+    /// (Prometheus client default: 10 minutes).
+    public var metricsWindowMicros: Micros
+
+    public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
+                profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
+                seed: UInt64 = 1, watermarkDelayMicros: Micros = 5 * Time.microsPerMinute,
+                retry: CommitRetryPolicy = CommitRetryPolicy(), metricsWindowMicros: Micros = 10 * Time.microsPerMinute) {
+        self.startMicros = startMicros; self.endMicros = endMicros; self.jobs = jobs; self.profile = profile
+        self.overrides = overrides; self.crashes = crashes; self.seed = seed
+        self.watermarkDelayMicros = watermarkDelayMicros; self.retry = retry
+        self.metricsWindowMicros = metricsWindowMicros
+    }
+}
+
+/// The medallion pipeline on one `EventScheduler`: five queries, six tables.
+///
+/// The engine reads Kafka only through `latestOffset(at:)` and the records
+/// below it, so the cluster may be filled before the run or while it runs
+/// (appends scheduled on the same scheduler at a priority below
+/// `EnginePriority.commit`). It never sees ground-truth labels.
+///
+///     let p = Pipeline(cluster: kafka, registry: .standard(), config: cfg)
+///     p.run()                      // or p.start(); scheduler.run(until: ...); p.finish()
+///     p.gold.rows, p.batchLog, p.metrics, p.logLines, p.droppedRows
+public final class Pipeline {
+    public let config: EngineConfig
+    public let scheduler: EventScheduler
+    public let cluster: KafkaCluster
+
+    public let bronzeBinance: BronzeTable
+    public let bronzeKraken: BronzeTable
+    public let silverBinance: SilverTable
+    public let silverKraken: SilverTable
+    public let dlq: DlqTable
+    public let gold: GoldTable
+
+    /// Every batch attempt, in the order batches ended (crashed ones included).
+    public private(set) var batchLog: [BatchRecord] = []
+    public private(set) var logLines: [LogLine] = []
+    public private(set) var metrics: [MetricSample] = []
+    public private(set) var stateExhaustion: StateMemoryExhaustion?
+
+    private let goldLogic: GoldLogic
+    private var queries: [JobName: StreamingQuery] = [:]
+    private var armed: [JobName: [CrashPlan]] = [:]
+    private var started = false
+    private var finished = false
+    private var silverDurations: [ExchangeName: [(end: Micros, micros: Micros)]] = [:]
+    private var silverSum: [ExchangeName: Micros] = [:]
+    private var silverCount: [ExchangeName: Int] = [:]
+
+    /// - Parameters:
+    ///   - scheduler: share one with the feeds; nil makes a fresh one at `startMicros`.
+    ///   - decoders: makes each Silver job's decoder (one per job, as one per thread).
+    public init(cluster: KafkaCluster, config: EngineConfig, scheduler: EventScheduler? = nil,
+                decoders: (ExchangeName) -> SilverDecoder) {
+        precondition(config.endMicros >= config.startMicros, "the run must end after it starts")
+        self.config = config
+        self.cluster = cluster
+        self.scheduler = scheduler ?? EventScheduler(clock: VirtualClock(start: config.startMicros))
+        let pool = StringPool(), lists = StringListPool()
+        bronzeBinance = BronzeTable(name: .bronzeBinance, topic: ExchangeName.binance.topic, cluster: cluster)
+        bronzeKraken = BronzeTable(name: .bronzeKraken, topic: ExchangeName.kraken.topic, cluster: cluster)
+        silverBinance = SilverTable(name: .silverBinance, exchange: .binance, pool: pool, lists: lists)
+        silverKraken = SilverTable(name: .silverKraken, exchange: .kraken, pool: pool, lists: lists)
+        dlq = DlqTable(bronze: [.binance: bronzeBinance, .kraken: bronzeKraken])
+        gold = GoldTable(pool: pool, lists: lists)
+        goldLogic = GoldLogic(inputs: [silverBinance, silverKraken], gold: gold)
+
+        let streams = RandomStreams(seed: config.seed)
+        var seen = Set<JobName>()
+        for jc in config.jobs.sorted(by: { $0.job < $1.job }) where jc.enabled {
+            precondition(seen.insert(jc.job).inserted, "job \(jc.job.rawValue) configured twice")
+            let logic: MicroBatchLogic
+            switch jc.job {
+            case .bronzeBinance: logic = BronzeLogic(table: bronzeBinance, cluster: cluster)
+            case .bronzeKraken: logic = BronzeLogic(table: bronzeKraken, cluster: cluster)
+            case .silverBinance:
+                logic = SilverLogic(job: .silverBinance, bronze: bronzeBinance, silver: silverBinance, dlq: dlq,
+                                    decode: decoders(.binance))
+            case .silverKraken:
+                logic = SilverLogic(job: .silverKraken, bronze: bronzeKraken, silver: silverKraken, dlq: dlq,
+                                    decode: decoders(.kraken))
+            case .gold: logic = goldLogic
+            }
+            var idStream = streams.stream("engine.\(jc.job.rawValue).query-id")
+            queries[jc.job] = StreamingQuery(config: jc, profile: config.profile[jc.job], logic: logic, pipeline: self,
+                                             queryId: UUIDv4.make(&idStream), streams: streams)
+        }
+    }
+
+    /// The usual wiring: each Silver job decodes with its own `TradeDecoder`
+    /// over `registry`.
+    public convenience init(cluster: KafkaCluster, registry: SchemaRegistry, config: EngineConfig,
+                            scheduler: EventScheduler? = nil) {
+        self.init(cluster: cluster, config: config, scheduler: scheduler,
+                  decoders: { _ in SilverDecoders.avro(registry: registry) })
+    }
+
+    /// Tables in SPEC order.
+    public var tables: [MedallionTable] { [bronzeBinance, bronzeKraken, silverBinance, silverKraken, dlq, gold] }
+
+    public func table(_ name: TableName) -> MedallionTable { tables.first { $0.name == name }! }
+
+    /// Rows Gold dropped as late or duplicate, in the order their batches committed.
+    public var droppedRows: [DroppedRow] { goldLogic.drops }
+
+    /// The persistent query id of a job (tags its snapshots).
+    public func queryId(_ job: JobName) -> String? { queries[job]?.queryId }
+
+    /// Batches counted behind so far, per job.
+    public func batchesBehind(_ job: JobName) -> Int { queries[job]?.batchesBehind ?? 0 }
+
+    // MARK: Running
+
+    /// Schedules every configured query's start and the configured crashes.
+    public func start() {
+        precondition(!started, "start() called twice")
+        started = true
+        for plan in config.crashes { scheduleCrash(plan) }
+        for job in JobName.allCases {
+            guard let q = queries[job] else { continue }
+            q.start(at: max(q.config.startMicros ?? config.startMicros, scheduler.clock.now))
+        }
+    }
+
+    /// Crash job X at time T at point P; restart D later (nil: stays down).
+    public func scheduleCrash(_ plan: CrashPlan) {
+        guard let q = queries[plan.job] else { return }
+        if plan.point == .immediately {
+            scheduler.schedule(at: max(plan.atMicros, scheduler.clock.now), priority: EnginePriority.crash) { now in
+                q.crash(at: now, point: .immediately, restartAfter: plan.restartAfterMicros)
+            }
+        } else {
+            armed[plan.job, default: []].append(plan)
+        }
+    }
+
+    /// Runs to `config.endMicros` and closes the books.
+    @discardableResult
+    public func run() -> Pipeline {
+        if !started { start() }
+        scheduler.run(until: config.endMicros)
+        finish()
+        return self
+    }
+
+    /// Records batches still in flight at the end of the run.
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        for job in JobName.allCases { queries[job]?.finishRun(at: scheduler.clock.now) }
+    }
+
+    // MARK: Callbacks from the queries
+
+    func takeCrash(_ job: JobName, _ point: CrashPoint, at t: Micros) -> CrashPlan? {
+        guard var plans = armed[job], let i = plans.firstIndex(where: { $0.point == point && $0.atMicros <= t }) else {
+            return nil
+        }
+        let plan = plans.remove(at: i)
+        armed[job] = plans
+        return plan
+    }
+
+    func log(_ t: Micros, _ job: JobName, _ level: LogLevel, _ message: String) {
+        logLines.append(LogLine(timeMicros: t, job: job, level: level, message: message))
+    }
+
+    func record(_ r: BatchRecord) {
+        batchLog.append(r)
+        guard r.outcome == .committed, let e = r.job.exchange, r.job == .silverBinance || r.job == .silverKraken,
+              let end = r.endMicros, let micros = r.processingMicros else { return }
+        // k2_silver_batch_processing_seconds{exchange,quantile} over a sliding window.
+        var window = silverDurations[e, default: []]
+        window.append((end, micros))
+        window.removeAll { $0.end <= end - config.metricsWindowMicros }
+        silverDurations[e] = window
+        silverSum[e, default: 0] += micros
+        silverCount[e, default: 0] += 1
+        let sorted = window.map(\.micros).sorted()
+        let ex = MetricLabel(name: "exchange", value: e.lowercased)
+        for (q, label) in [(500, "0.5"), (900, "0.9"), (990, "0.99")] {
+            let idx = max(0, (q * sorted.count + 999) / 1000 - 1)
+            metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batch_processing_seconds",
+                                        labels: [ex, MetricLabel(name: "quantile", value: label)],
+                                        value: Double(sorted[idx]) / 1_000_000))
+        }
+        metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batch_processing_seconds_sum", labels: [ex],
+                                    value: Double(silverSum[e]!) / 1_000_000))
+        metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batch_processing_seconds_count", labels: [ex],
+                                    value: Double(silverCount[e]!)))
+        metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batches_behind_total", labels: [ex],
+                                    value: Double(queries[r.job]!.batchesBehind)))
+    }
+
+    func noteStateExhaustion(_ r: BatchRecord, memory: Int64) {
+        guard stateExhaustion == nil, let end = r.endMicros else { return }
+        stateExhaustion = StateMemoryExhaustion(timeMicros: end, batchId: r.batchId, stateKeys: r.stateKeys,
+                                                stateBytes: r.stateBytes, executorMemoryBytes: memory)
+        log(end, r.job, .error, "Dedup state of \(r.stateKeys) keys (\(r.stateBytes) bytes) exceeds executor memory (\(memory) bytes)")
+    }
+}

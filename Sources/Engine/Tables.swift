@@ -1,0 +1,380 @@
+import Kernel
+import Codec
+import Broker
+
+/// One Iceberg snapshot: the atomic append of one streaming batch to one table.
+public struct Snapshot: Sendable, Equatable {
+    /// 1, 2, 3... per table, in commit order.
+    public let sequence: Int64
+    /// The writing query's id (persisted in its checkpoint, so it survives restarts).
+    public let queryId: String
+    public let job: JobName
+    /// The Spark batch (epoch) id; with `queryId` the snapshot's idempotence tag.
+    public let batchId: Int64
+    public let committedAtMicros: Micros
+    /// The snapshot added rows `firstRow ..< firstRow + rowCount` of the table.
+    public let firstRow: Int
+    public let rowCount: Int
+}
+
+/// The snapshot history of a table and Iceberg's streaming-sink idempotence:
+/// before committing epoch `b` for query `q`, the sink finds the last epoch
+/// `q` committed and skips the commit when `b <= last` (Iceberg's
+/// `SparkWrite` streaming commit does exactly this), so a replayed batch never
+/// duplicates rows.
+struct SnapshotLog {
+    private(set) var snapshots: [Snapshot] = []
+    private var lastBatchByQuery: [String: Int64] = [:]
+    private(set) var committedRows = 0
+
+    func alreadyCommitted(queryId: String, batchId: Int64) -> Bool {
+        guard let last = lastBatchByQuery[queryId] else { return false }
+        return batchId <= last
+    }
+
+    mutating func record(queryId: String, job: JobName, batchId: Int64, at t: Micros, rows: Int) {
+        precondition(!alreadyCommitted(queryId: queryId, batchId: batchId), "double commit of batch \(batchId)")
+        snapshots.append(Snapshot(sequence: Int64(snapshots.count + 1), queryId: queryId, job: job, batchId: batchId,
+                                  committedAtMicros: t, firstRow: committedRows, rowCount: rows))
+        lastBatchByQuery[queryId] = batchId
+        committedRows += rows
+    }
+}
+
+/// What every table answers: its name, committed rows, snapshots.
+public protocol MedallionTable: AnyObject {
+    var name: TableName { get }
+    /// Rows visible to readers: those of committed snapshots.
+    var rowCount: Int { get }
+    var snapshots: [Snapshot] { get }
+    /// Approximate bytes the engine holds for the table (for memory reports).
+    var storageBytes: Int { get }
+}
+
+// MARK: - Bronze
+
+/// A Bronze row: the Kafka value untouched plus where and when it came from.
+public struct BronzeRow: Equatable, Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var kafkaTimestampMs: Int64
+    public var bronzeIngestionTimestampMicros: Micros
+    public var value: [UInt8]
+}
+
+/// `bronze_<exchange>_trades`. The value bytes are not copied: a row refers to
+/// its Kafka record (topic, partition, offset), whose log is immutable.
+public final class BronzeTable: MedallionTable {
+    public let name: TableName
+    public let topicName: String
+    private let cluster: KafkaCluster
+    private var partition: [Int32] = []
+    private var offset: [Int64] = []
+    private var kafkaTimestampMs: [Int64] = []
+    private var ingestion: [Int64] = []
+    private var log = SnapshotLog()
+
+    init(name: TableName, topic: String, cluster: KafkaCluster) {
+        self.name = name; self.topicName = topic; self.cluster = cluster
+    }
+
+    public var rowCount: Int { log.committedRows }
+    public var snapshots: [Snapshot] { log.snapshots }
+    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
+    public var storageBytes: Int { partition.count * 28 }
+
+    var stagedCount: Int { partition.count - log.committedRows }
+
+    func stage(partition p: Int32, offset o: Int64, kafkaTimestampMs ts: Int64, ingestion t: Micros) {
+        partition.append(p); offset.append(o); kafkaTimestampMs.append(ts); ingestion.append(t)
+    }
+
+    /// Publishes the staged rows as one snapshot, or drops them if the batch
+    /// was already committed. Returns whether a snapshot was made.
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
+        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: stagedCount)
+        return true
+    }
+
+    func discardStaged() {
+        let n = log.committedRows
+        guard partition.count > n else { return }
+        let k = partition.count - n
+        partition.removeLast(k); offset.removeLast(k); kafkaTimestampMs.removeLast(k); ingestion.removeLast(k)
+    }
+
+    /// The Kafka value of row `i` (shared storage, no copy).
+    public func value(_ i: Int) -> [UInt8] {
+        cluster.topic(topicName)!.partitions[Int(partition[i])].value(at: offset[i])
+    }
+
+    public func ingestionMicros(_ i: Int) -> Micros { ingestion[i] }
+    public func partitionOf(_ i: Int) -> Int32 { partition[i] }
+    public func offsetOf(_ i: Int) -> Int64 { offset[i] }
+
+    public func row(_ i: Int) -> BronzeRow {
+        precondition(i < rowCount, "row \(i) is not committed")
+        return BronzeRow(topic: topicName, partition: partition[i], offset: offset[i],
+                         kafkaTimestampMs: kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestion[i],
+                         value: value(i))
+    }
+
+    /// Committed rows in table (commit) order.
+    public var rows: LazyMapSequence<Range<Int>, BronzeRow> { (0..<rowCount).lazy.map { self.row($0) } }
+}
+
+// MARK: - Silver
+
+/// A Silver row: the 15 V2 fields plus Silver's three columns.
+public struct SilverRow: Equatable, Sendable {
+    public var trade: Trade
+    public var validationTimestampMicros: Micros
+    public var bronzeIngestionTimestampMicros: Micros
+    public var schemaId: Int32
+    /// Lineage (engine metadata, not a table column): the Bronze row it came from.
+    public var sourceBronzeRow: Int
+}
+
+/// `silver_<exchange>_trades`.
+public final class SilverTable: MedallionTable {
+    public let name: TableName
+    public let exchange: ExchangeName
+    let pool: StringPool
+    let lists: StringListPool
+    var cols = TradeColumns()
+    private var validationTs: [Int64] = []
+    private var bronzeIngestion: [Int64] = []
+    private var schemaId: [Int32] = []
+    private var sourceRow: [UInt32] = []
+    private var log = SnapshotLog()
+
+    init(name: TableName, exchange: ExchangeName, pool: StringPool, lists: StringListPool) {
+        self.name = name; self.exchange = exchange; self.pool = pool; self.lists = lists
+    }
+
+    public var rowCount: Int { log.committedRows }
+    public var snapshots: [Snapshot] { log.snapshots }
+    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
+    public var storageBytes: Int { cols.byteCount + validationTs.count * 24 }
+    var stagedCount: Int { cols.count - log.committedRows }
+
+    func stage(_ t: Trade, validationTs v: Micros, bronzeIngestion b: Micros, schemaId s: Int32, sourceRow r: Int) {
+        cols.append(t, pool: pool, lists: lists)
+        validationTs.append(v); bronzeIngestion.append(b); schemaId.append(s); sourceRow.append(UInt32(r))
+    }
+
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
+        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: stagedCount)
+        return true
+    }
+
+    func discardStaged() {
+        let n = log.committedRows
+        guard cols.count > n else { return }
+        let k = cols.count - n
+        cols.truncate(to: n)
+        validationTs.removeLast(k); bronzeIngestion.removeLast(k); schemaId.removeLast(k); sourceRow.removeLast(k)
+    }
+
+    func messageKey(_ i: Int) -> MessageKey { cols.messageId.key(i) }
+    func timestampMicros(_ i: Int) -> Micros { cols.timestamp[i] }
+
+    public func row(_ i: Int) -> SilverRow {
+        precondition(i < rowCount, "row \(i) is not committed")
+        return SilverRow(trade: cols.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: true),
+                         validationTimestampMicros: validationTs[i], bronzeIngestionTimestampMicros: bronzeIngestion[i],
+                         schemaId: schemaId[i], sourceBronzeRow: Int(sourceRow[i]))
+    }
+
+    public var rows: LazyMapSequence<Range<Int>, SilverRow> { (0..<rowCount).lazy.map { self.row($0) } }
+}
+
+// MARK: - DLQ
+
+/// A `silver_dlq_trades` row: exactly one reason per rejected message.
+public struct DlqRow: Equatable, Sendable {
+    public var rawValue: [UInt8]
+    public var sourceTopic: String
+    public var sourcePartition: Int32
+    public var sourceOffset: Int64
+    /// The exchange of the topic it came from (`BINANCE`, `KRAKEN`).
+    public var exchange: String
+    public var errorCategory: DeadLetterCategory
+    public var errorReason: DeadLetterReason
+    public var errorMessage: String
+    /// The schema id of the header, when the header could be read.
+    public var schemaId: Int32?
+    public var bronzeIngestionTimestampMicros: Micros
+    public var dlqWriteTimestampMicros: Micros
+    /// Lineage (engine metadata): the Bronze table and row it came from.
+    public var sourceTable: TableName
+    public var sourceBronzeRow: Int
+}
+
+/// Column storage for DLQ rows; also a Silver batch's pending DLQ output
+/// (the DLQ has two writers, so each stages into its own buffer).
+struct DlqColumns {
+    var exchange: [UInt8] = []         // ExchangeName index
+    var bronzeRow: [UInt32] = []
+    var reason: [UInt8] = []           // DeadLetterReason index
+    var message = ByteArena()
+    var schemaId: [Int32] = []
+    var hasSchemaId: [Bool] = []
+    var dlqWrite: [Int64] = []
+
+    var count: Int { reason.count }
+
+    mutating func append(exchange e: ExchangeName, bronzeRow r: Int, reason: DeadLetterReason, message m: String,
+                         schemaId s: Int32?, writeTs: Micros) {
+        exchange.append(UInt8(ExchangeName.allCases.firstIndex(of: e)!))
+        bronzeRow.append(UInt32(r))
+        self.reason.append(UInt8(DeadLetterReason.allCases.firstIndex(of: reason)!))
+        message.append(string: m)
+        schemaId.append(s ?? 0); hasSchemaId.append(s != nil)
+        dlqWrite.append(writeTs)
+    }
+
+    mutating func append(contentsOf o: DlqColumns) {
+        for i in 0..<o.count {
+            exchange.append(o.exchange[i]); bronzeRow.append(o.bronzeRow[i]); reason.append(o.reason[i])
+            message.append(from: o.message, row: i)
+            schemaId.append(o.schemaId[i]); hasSchemaId.append(o.hasSchemaId[i]); dlqWrite.append(o.dlqWrite[i])
+        }
+    }
+}
+
+/// `silver_dlq_trades`, shared by both Silver jobs. Raw bytes are read through
+/// the Bronze row (which refers to the immutable Kafka record).
+public final class DlqTable: MedallionTable {
+    public let name = TableName.silverDlq
+    private let bronze: [ExchangeName: BronzeTable]
+    private var cols = DlqColumns()
+    private var log = SnapshotLog()
+
+    init(bronze: [ExchangeName: BronzeTable]) { self.bronze = bronze }
+
+    public var rowCount: Int { log.committedRows }
+    public var snapshots: [Snapshot] { log.snapshots }
+    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
+    public var storageBytes: Int { cols.count * 28 + cols.message.byteCount }
+
+    func commit(_ pending: DlqColumns, queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { return false }
+        cols.append(contentsOf: pending)
+        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: pending.count)
+        return true
+    }
+
+    public func row(_ i: Int) -> DlqRow {
+        precondition(i < rowCount, "row \(i) is not committed")
+        let e = ExchangeName.allCases[Int(cols.exchange[i])]
+        let b = bronze[e]!
+        let r = Int(cols.bronzeRow[i])
+        let reason = DeadLetterReason.allCases[Int(cols.reason[i])]
+        return DlqRow(rawValue: b.value(r), sourceTopic: b.topicName, sourcePartition: b.partitionOf(r),
+                      sourceOffset: b.offsetOf(r), exchange: e.rawValue, errorCategory: reason.category,
+                      errorReason: reason, errorMessage: cols.message.string(i),
+                      schemaId: cols.hasSchemaId[i] ? cols.schemaId[i] : nil,
+                      bronzeIngestionTimestampMicros: b.ingestionMicros(r), dlqWriteTimestampMicros: cols.dlqWrite[i],
+                      sourceTable: b.name, sourceBronzeRow: r)
+    }
+
+    public var rows: LazyMapSequence<Range<Int>, DlqRow> { (0..<rowCount).lazy.map { self.row($0) } }
+}
+
+// MARK: - Gold
+
+/// A Gold row: the 15 V2 fields (`trade`, whose `vendorData` is always nil
+/// here because Gold holds it as `vendorDataJSON`), plus Gold's columns.
+public struct GoldRow: Equatable, Sendable {
+    public var trade: Trade
+    /// `vendor_data` as a JSON object string with sorted keys (`VendorData.json`).
+    public var vendorDataJSON: String?
+    public var goldIngestionTimestampMicros: Micros
+    /// `YYYY-MM-DD` of the event time in UTC (partition column).
+    public var exchangeDate: String
+    /// 0...23, hour of the event time in UTC (partition column).
+    public var exchangeHour: Int
+    /// Event time: `timestamp / 1_000_000` truncated to whole seconds.
+    public var eventTimeSeconds: Int64
+    /// Lineage (engine metadata): the Silver table and row it came from.
+    public var sourceTable: TableName
+    public var sourceRow: Int
+}
+
+/// One (exchange_date, exchange_hour) partition of Gold and its row count.
+public struct GoldPartition: Equatable, Sendable {
+    public var exchangeDate: String
+    public var exchangeHour: Int
+    public var rowCount: Int
+}
+
+/// `gold_crypto_trades`, partitioned by (exchange_date, exchange_hour).
+public final class GoldTable: MedallionTable {
+    public let name = TableName.gold
+    let pool: StringPool
+    let lists: StringListPool
+    var cols = TradeColumns()
+    private var goldIngestion: [Int64] = []
+    /// Event time in whole seconds; the partition columns derive from it.
+    private var eventSeconds: [Int64] = []
+    private var sourceInput: [UInt8] = []      // 0 = silver_binance, 1 = silver_kraken
+    private var sourceRow: [UInt32] = []
+    private var log = SnapshotLog()
+    static let inputs: [TableName] = [.silverBinance, .silverKraken]
+
+    init(pool: StringPool, lists: StringListPool) { self.pool = pool; self.lists = lists }
+
+    public var rowCount: Int { log.committedRows }
+    public var snapshots: [Snapshot] { log.snapshots }
+    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
+    public var storageBytes: Int { cols.byteCount + goldIngestion.count * 21 }
+    var stagedCount: Int { cols.count - log.committedRows }
+
+    func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64, ingestion t: Micros) {
+        cols.appendAllButVendor(from: silver.cols, row: i)
+        cols.vendor.append(VendorData.goldForm(fromCanonical: silver.cols.vendor[i]))
+        goldIngestion.append(t); eventSeconds.append(e); sourceInput.append(UInt8(input)); sourceRow.append(UInt32(i))
+    }
+
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
+        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: stagedCount)
+        return true
+    }
+
+    func discardStaged() {
+        let n = log.committedRows
+        guard cols.count > n else { return }
+        let k = cols.count - n
+        cols.truncate(to: n)
+        goldIngestion.removeLast(k); eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
+    }
+
+    public func row(_ i: Int) -> GoldRow {
+        precondition(i < rowCount, "row \(i) is not committed")
+        let e = eventSeconds[i]
+        let civil = UTCDateTime(micros: e * Time.microsPerSecond)
+        let v = cols.vendor[i]
+        let json: String? = v[v.startIndex] == 0 ? nil : String(decoding: v.dropFirst(), as: UTF8.self)
+        return GoldRow(trade: cols.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: false),
+                       vendorDataJSON: json, goldIngestionTimestampMicros: goldIngestion[i],
+                       exchangeDate: civil.dateString, exchangeHour: Int(civil.hour), eventTimeSeconds: e,
+                       sourceTable: GoldTable.inputs[Int(sourceInput[i])], sourceRow: Int(sourceRow[i]))
+    }
+
+    public var rows: LazyMapSequence<Range<Int>, GoldRow> { (0..<rowCount).lazy.map { self.row($0) } }
+
+    /// Partitions in (date, hour) order with their committed row counts.
+    public var partitions: [GoldPartition] {
+        var counts: [Int64: Int] = [:]  // key: event hour since epoch
+        for i in 0..<rowCount { counts[Time.floorDiv(eventSeconds[i], 3600), default: 0] += 1 }
+        return counts.keys.sorted().map { h in
+            let c = UTCDateTime(micros: h * Time.microsPerHour)
+            return GoldPartition(exchangeDate: c.dateString, exchangeHour: Int(c.hour), rowCount: counts[h]!)
+        }
+    }
+}
