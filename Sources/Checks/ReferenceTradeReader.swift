@@ -38,8 +38,28 @@ public enum ReferenceTradeReader {
         }
     }
 
+    /// What the reference reader makes of a message.
+    public enum Outcome: Equatable {
+        case trade(Trade, schemaId: Int32)
+        /// A whole record followed by more bytes.
+        case trailingBytes
+        /// Not a whole record of the standard layouts (or not one of them).
+        case unreadable
+    }
+
     /// The trade in a framed message (magic byte, schema id, body), or nil.
     public static func read(_ message: [UInt8]) -> (trade: Trade, schemaId: Int32)? {
+        if case .trade(let t, let id) = classify(message) { return (t, id) }
+        return nil
+    }
+
+    /// Like `read`, but tells a whole record with bytes after it apart.
+    public static func classify(_ message: [UInt8]) -> Outcome {
+        guard let (t, id, end) = parse(message) else { return .unreadable }
+        return end == message.count ? .trade(t, schemaId: id) : .trailingBytes
+    }
+
+    static func parse(_ message: [UInt8]) -> (Trade, Int32, Int)? {
         guard message.count >= 5, message[0] == 0 else { return nil }
         let id = Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
         guard id == 1 || id == 2 else { return nil }  // the standard registry: V1 = 1, V2 = 2
@@ -83,7 +103,6 @@ public enum ReferenceTradeReader {
             default: return nil
             }
         }
-        guard c.i == message.count else { return nil }
         func decimal(_ b: ArraySlice<UInt8>) -> Decimal8? {
             if let d = Decimal8(avroBytes: b) { return d }
             guard let first = b.first else { return nil }
@@ -94,6 +113,6 @@ public enum ReferenceTradeReader {
                       timestampMicros: ts, price: price, quantity: quantity, currency: currency,
                       side: sideIndex == 0 ? .buy : .sell, tradeConditions: conditions, sourceSequence: sourceSequence,
                       ingestionTimestampMicros: ingestion, platformSequence: platformSequence, vendorData: vendor)
-        return (t, id)
+        return (t, id, c.i)
     }
 }

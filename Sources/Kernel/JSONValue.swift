@@ -87,7 +87,7 @@ public indirect enum JSONValue: Equatable, Sendable {
             case "\t": out += "\\t"
             default:
                 if u.value < 0x20 {
-                    let hex = Array("0123456789abcdef")
+                    let hex = Array("0123456789ABCDEF")  // as Jackson (Spark's to_json) writes them
                     out += "\\u00" + String(hex[Int(u.value >> 4)]) + String(hex[Int(u.value & 0xF)])
                 } else {
                     out.unicodeScalars.append(u)

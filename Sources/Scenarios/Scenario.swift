@@ -1,25 +1,7 @@
 import Codec
+import Engine
 import Kernel
 import Yams
-
-/// The five streaming jobs of SPEC §2, in pipeline order.
-public enum JobName: String, CaseIterable, Sendable, Comparable {
-    case bronzeBinance = "bronze_binance"
-    case bronzeKraken = "bronze_kraken"
-    case silverBinance = "silver_binance"
-    case silverKraken = "silver_kraken"
-    case gold = "gold"
-
-    public static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
-}
-
-/// Where in a micro-batch a crash strikes (SPEC §3: "a crash may happen at any point").
-public enum CrashPoint: String, CaseIterable, Sendable {
-    case beforeOffsetLog = "before_offset_log"
-    case afterOffsetLog = "after_offset_log"
-    case betweenSinks = "between_sinks"
-    case beforeCommitLog = "before_commit_log"
-}
 
 /// Per-exchange settings a scenario may override. `nil` keeps the feed's default.
 public struct ExchangeSettings: Equatable, Sendable {

@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import Codec
+import Engine
+import Exchanges
 import Kernel
 import Yams
 
@@ -129,6 +131,12 @@ public enum ScenarioParser {
             var names: [String] = []
             for n in list { names.append(try n.string()) }
             guard !names.isEmpty else { throw v.error("list at least one symbol") }
+            if let e = ExchangeName.allCases.first(where: { node.path.hasSuffix($0.lowercased) }) {
+                let known = ExchangeFeedConfig.default(for: e).symbols.map(\.symbol)
+                for (n, name) in zip(list, names) where !known.contains(name) {
+                    throw n.error("'\(name)' is not a \(e.lowercased) symbol (known: \(known.joined(separator: ", ")))")
+                }
+            }
             x.symbols = names
         }
         if let v = m["v1_share"] { x.v1Share = try v.ratio() }

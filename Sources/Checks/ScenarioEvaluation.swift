@@ -1,0 +1,142 @@
+import Codec
+import Engine
+import Exchanges
+import Kernel
+import Scenarios
+
+/// Everything a finished scenario run is judged by and leaves behind.
+public struct ScenarioOutcome {
+    public var scenario: Scenario
+    public var oracle: OracleResult
+    /// The oracle's checks, then the scenario's expectations.
+    public var checks: [CheckResult]
+    public var summary: JSONValue
+    /// Full tables, for `run --out`.
+    public var tables: [(name: String, rows: [String])]
+    /// What the golden files hold: the summary and the tables in full, or
+    /// per-partition digests for `golden_tables: digest`.
+    public var goldenArtifacts: RunArtifacts
+    public var passed: Bool { checks.allSatisfy(\.passed) }
+
+    /// The one command that reproduces this run.
+    public var reproduceCommand: String {
+        "medallion-sim run \(scenario.file) --seed \(scenario.seed)"
+    }
+}
+
+public enum ScenarioEvaluator {
+    public static func evaluate(_ run: ScenarioRun) -> ScenarioOutcome {
+        let s = run.scenario
+        let p = run.pipeline
+        let oracle = Oracle.check(OracleInput(
+            cluster: run.traffic.cluster, registry: run.traffic.registry, groundTruth: run.traffic.groundTruth,
+            pipeline: p, feedStartMicros: s.startMicros, feedEndMicros: s.startMicros + s.durationMicros))
+        var checks = oracle.checks
+        checks += expectationChecks(s.expect, oracle)
+
+        var tables: [(name: String, rows: [String])] = []
+        var golden: [(name: String, rows: [String])] = []
+        for t in TableName.allCases {
+            let rows = TableExport.rows(of: t, in: p)
+            tables.append((t.rawValue, rows))
+            golden.append((t.rawValue, s.goldenTablesInFull ? rows : TableExport.digestRows(of: t, in: p, rows: rows)))
+        }
+        let summary = summaryJSON(run, oracle, checks, tables)
+        return ScenarioOutcome(scenario: s, oracle: oracle, checks: checks, summary: summary, tables: tables,
+                               goldenArtifacts: RunArtifacts(summary: summary, tables: golden))
+    }
+
+    static func expectationChecks(_ e: Expectations, _ o: OracleResult) -> [CheckResult] {
+        var out: [CheckResult] = []
+        func fmt(_ micros: Int64?) -> String { micros.map(formatSeconds) ?? "n/a" }
+        if let want = e.alertFires {
+            out.append(CheckResult("expect.alert_fires", passed: o.alertFired == want, details: o.alertFired == want ? [] :
+                ["SilverBinanceProcessingBehind \(o.alertFired ? "fired" : "did not fire"); the scenario expects it \(want ? "to fire" : "not to fire")"]))
+        }
+        if let want = e.slaHolds {
+            let holds = (o.silverLatencyP99Micros ?? 0) < Oracle.silverLatencySLAMicros && (o.endToEndP99Micros ?? 0) < Oracle.endToEndSLAMicros
+            out.append(CheckResult("expect.sla_holds", passed: holds == want, details: holds == want ? [] :
+                ["Silver p99 \(fmt(o.silverLatencyP99Micros)), end-to-end p99 \(fmt(o.endToEndP99Micros)); the scenario expects the SLAs \(want ? "to hold" : "to be breached")"]))
+        }
+        for (job, min) in e.minHeadroomMicros {
+            let got = o.jobs[job]?.minHeadroomAfterStartup
+            let ok = got.map { $0 >= min } ?? false
+            out.append(CheckResult("expect.min_headroom.\(job.rawValue)", passed: ok, details: ok ? [] :
+                ["\(job.rawValue): smallest headroom after start-up \(fmt(got)), expected at least \(fmt(min))"]))
+        }
+        for (job, max) in e.maxHeadroomMicros {
+            let got = o.jobs[job]?.maxHeadroomAfterStartup
+            let ok = got.map { $0 <= max } ?? false
+            out.append(CheckResult("expect.max_headroom.\(job.rawValue)", passed: ok, details: ok ? [] :
+                ["\(job.rawValue): largest headroom after start-up \(fmt(got)), expected at most \(fmt(max))"]))
+        }
+        for (job, max) in e.maxBatchesBehind {
+            let got = o.jobs[job]?.behindAfterStartup ?? 0
+            out.append(CheckResult("expect.max_batches_behind.\(job.rawValue)", passed: got <= max, details: got <= max ? [] :
+                ["\(job.rawValue): \(got) batches behind after start-up, expected at most \(max)"]))
+        }
+        for (job, min) in e.minBatchesBehind {
+            let got = o.jobs[job]?.behindAfterStartup ?? 0
+            out.append(CheckResult("expect.min_batches_behind.\(job.rawValue)", passed: got >= min, details: got >= min ? [] :
+                ["\(job.rawValue): \(got) batches behind after start-up, expected at least \(min)"]))
+        }
+        if let min = e.minLateDropped {
+            out.append(CheckResult("expect.min_late_dropped", passed: o.lateDropped >= min, details: o.lateDropped >= min ? [] :
+                ["\(o.lateDropped) rows dropped as late, expected at least \(min)"]))
+        }
+        if let max = e.maxLateDropped {
+            out.append(CheckResult("expect.max_late_dropped", passed: o.lateDropped <= max, details: o.lateDropped <= max ? [] :
+                ["\(o.lateDropped) rows dropped as late, expected at most \(max)"]))
+        }
+        return out
+    }
+
+    public static func jobJSON(_ f: JobFigures) -> JSONValue {
+        let sorted = f.processingMicros.sorted()
+        func optMs(_ v: Int64?) -> JSONValue { v.map { .int(ms($0)) } ?? .null }
+        return .object([
+            "trigger_ms": .int(ms(f.triggerMicros)), "batches": .int(f.batches), "attempts": .int(f.attempts),
+            "processing_ms": .object(["p50": optMs(percentile(sorted, 50)), "p99": optMs(percentile(sorted, 99)),
+                                      "max": optMs(sorted.last)]),
+            "first_batch_ms": optMs(f.firstBatchMicros),
+            "min_headroom_ms_after_startup": optMs(f.minHeadroomAfterStartup),
+            "max_headroom_ms_after_startup": optMs(f.maxHeadroomAfterStartup),
+            "batches_behind": .int(f.behind), "batches_behind_after_startup": .int(f.behindAfterStartup),
+            "max_batch_rows": .int(f.batchRows.max() ?? 0),
+            "backlog_growing": .bool(f.backlogGrowing),
+        ])
+    }
+
+    static func summaryJSON(_ run: ScenarioRun, _ o: OracleResult, _ checks: [CheckResult],
+                            _ tables: [(name: String, rows: [String])]) -> JSONValue {
+        let s = run.scenario
+        var traffic: [String: JSONValue] = [:]
+        for st in run.traffic.statistics {
+            traffic[st.exchange.lowercased] = .object([
+                "messages": .int(st.totalMessages), "live": .int(st.liveMessages), "v1": .int(st.v1Messages),
+                "duplicates": .int(st.duplicateMessages), "malformed": .int(st.malformedMessages),
+                "clock_skewed": .int(st.skewedMessages), "backfilled_trades": .int(st.backfilledTrades),
+                "lost_in_outage": .int(st.lostTrades), "spike_trades": .int(st.spikeTrades),
+            ])
+        }
+        var jobs: [String: JSONValue] = [:]
+        for (job, f) in o.jobs { jobs[job.rawValue] = jobJSON(f) }
+        var out: [String: JSONValue] = [
+            "scenario": .object([
+                "name": .string(s.name), "seed": .int(Int64(bitPattern: s.seed)),
+                "start": .string(UTCDateTime(micros: s.startMicros).iso8601),
+                "duration": .string(DurationParser.format(s.durationMicros)),
+                "drain": .string(DurationParser.format(s.drainMicros)), "profile": .string(s.profile),
+                "golden_tables": .string(s.goldenTablesInFull ? "full" : "digest"),
+            ]),
+            "traffic": .object(traffic),
+            "tables": .object(Dictionary(uniqueKeysWithValues: tables.map { ($0.name, JSONValue.int(Int64($0.rows.count))) })),
+            "jobs": .object(jobs),
+            "checks": .object(Dictionary(uniqueKeysWithValues: checks.map {
+                ($0.name, JSONValue.string($0.passed ? "pass" : "FAIL: " + ($0.details.first ?? "")))
+            })),
+        ]
+        for (k, v) in o.figures { out[k] = v }
+        return .object(out)
+    }
+}

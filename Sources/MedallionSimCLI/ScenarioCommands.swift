@@ -1,0 +1,200 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Kernel
+import Scenarios
+
+/// Finds a scenario: a path to a `.yaml` file, or a name in `scenarios/`.
+func scenarioPath(_ nameOrPath: String, directory: String) -> String {
+    if nameOrPath.hasSuffix(".yaml") || nameOrPath.contains("/") { return nameOrPath }
+    return "\(directory)/\(nameOrPath).yaml"
+}
+
+struct ScenarioOptions: ParsableArguments {
+    @Option(name: .long, help: "Folder of scenario files.")
+    var scenarios = "scenarios"
+
+    @Option(name: .long, help: "Folder of cost profiles.")
+    var profiles = "scenarios/profiles"
+
+    @Option(name: .customLong("set"), help: "Override a scenario key, e.g. --set jobs.silver_binance.trigger=30s (repeatable).")
+    var overrides: [String] = []
+}
+
+/// Runs one scenario and evaluates it.
+func runScenario(path: String, options: ScenarioOptions, extraOverrides: [String] = []) throws -> ScenarioOutcome {
+    let scenario = try ScenarioParser.load(path: path, overrides: options.overrides + extraOverrides)
+    let run = try ScenarioRunner.run(scenario, profilesDirectory: options.profiles)
+    return ScenarioEvaluator.evaluate(run)
+}
+
+func printText(_ o: ScenarioOutcome, golden: [GoldenDifference]? = nil) {
+    let verdict = o.passed && (golden?.isEmpty ?? true) ? "PASS" : "FAIL"
+    print("\(verdict)  \(o.scenario.name) (seed \(o.scenario.seed))")
+    for c in o.checks {
+        print("  \(c.passed ? "ok  " : "FAIL") \(c.name)")
+        if !c.passed { for d in c.details { print("         \(d)") } }
+    }
+    if let golden {
+        print("  \(golden.isEmpty ? "ok  " : "FAIL") golden")
+        for d in golden { for line in d.description.split(separator: "\n") { print("         \(line)") } }
+    }
+    if let acc = o.summary["accounting"] {
+        let f = { (k: String) -> String in acc[k].map { $0.compact } ?? "?" }
+        print("  produced \(f("produced")) = gold \(f("gold")) + late \(f("late_dropped")) + duplicates \(f("duplicates_dropped")) + DLQ \(f("dlq")) + in flight \(f("in_flight"))")
+    }
+    print("  job              trigger  batches  p50 ms  p99 ms  max ms  min headroom  behind")
+    for (job, f) in o.oracle.jobs.sorted(by: { $0.key < $1.key }) {
+        let sorted = f.processingMicros.sorted()
+        func c(_ v: Int64?) -> String { v.map { String($0 / 1_000) } ?? "-" }
+        let cols = [job.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0),
+                    pad(DurationParser.format(f.triggerMicros), 7), pad(String(f.batches), 8),
+                    pad(c(percentile(sorted, 50)), 7), pad(c(percentile(sorted, 99)), 7), pad(c(sorted.last), 7),
+                    pad(f.minHeadroomAfterStartup.map(formatSeconds) ?? "-", 13), pad(String(f.behind), 7)]
+        print("  " + cols.joined(separator: " "))
+    }
+    if !o.passed || !(golden?.isEmpty ?? true) {
+        print("  reproduce: \(o.reproduceCommand)")
+    }
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one scenario and check it (no golden comparison).",
+        discussion: "SCENARIO is a path to a .yaml file or a name in the scenarios folder.")
+
+    @Argument(help: "The scenario (path or name).")
+    var scenario: String
+
+    @Option(name: .long, help: "Override the scenario's seed.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Write DIR/summary.json and DIR/tables/<table>.jsonl.")
+    var out: String?
+
+    @OptionGroup var options: ScenarioOptions
+    @OptionGroup var format: FormatOption
+
+    func run() throws {
+        let path = scenarioPath(scenario, directory: options.scenarios)
+        let outcome = try runScenario(path: path, options: options, extraOverrides: seed.map { ["seed=\($0)"] } ?? [])
+        if let out {
+            try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
+        }
+        switch format.format {
+        case .text: printText(outcome)
+        case .json: print(outcome.summary.pretty, terminator: "")
+        }
+        if !outcome.passed {
+            printError("checks failed; reproduce with: \(outcome.reproduceCommand)")
+            throw ChecksFailed()
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run scenarios and compare each with its golden files (all of the scenarios folder by default).")
+
+    @Argument(help: "Scenarios (paths or names); all when none given.")
+    var scenarioNames: [String] = []
+
+    @Option(name: .long, help: "Folder of golden files.")
+    var golden = "golden"
+
+    @Option(name: .long, help: "Write a JUnit XML report here (one test case per scenario and check).")
+    var junit: String?
+
+    @Option(name: .long, help: "Write each failing scenario's run to DIR/<scenario>/ for review.")
+    var out: String?
+
+    @OptionGroup var options: ScenarioOptions
+    @OptionGroup var format: FormatOption
+
+    func run() throws {
+        let paths = scenarioNames.isEmpty
+            ? try ScenarioParser.libraryPaths(in: options.scenarios)
+            : scenarioNames.map { scenarioPath($0, directory: options.scenarios) }
+        // Parse everything first: a bad file stops the run before any work (exit 2).
+        for p in paths { _ = try ScenarioParser.load(path: p, overrides: options.overrides) }
+        let store = GoldenStore(root: golden)
+        var report = JUnitReport()
+        var failed: [String] = []
+        var results: [JSONValue] = []
+        for path in paths {
+            let outcome = try runScenario(path: path, options: options)
+            let name = outcome.scenario.name
+            let diffs = store.compare(outcome.goldenArtifacts, scenario: name)
+            for c in outcome.checks {
+                report.cases.append(.init(scenario: name, check: c.name, failure: c.passed ? nil : c.details.joined(separator: "\n")))
+            }
+            report.cases.append(.init(scenario: name, check: "golden",
+                                      failure: diffs.isEmpty ? nil : diffs.map(\.description).joined(separator: "\n")))
+            let ok = outcome.passed && diffs.isEmpty
+            if !ok {
+                failed.append(name)
+                if let out { try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: "\(out)/\(name)") }
+            }
+            switch format.format {
+            case .text: printText(outcome, golden: diffs)
+            case .json:
+                results.append(.object(["scenario": .string(name), "passed": .bool(ok),
+                                        "checks": .array(outcome.checks.map(\.json)),
+                                        "golden": .array(diffs.map { .string($0.description) }),
+                                        "reproduce": .string(outcome.reproduceCommand)]))
+            }
+        }
+        if let junit { try Data(report.xml.utf8).write(to: URL(fileURLWithPath: junit)) }
+        switch format.format {
+        case .text: print("\(paths.count - failed.count) passed, \(failed.count) failed")
+        case .json: print(JSONValue.object(["scenarios": .array(results), "failed": .array(failed.map { .string($0) })]).pretty, terminator: "")
+        }
+        if !failed.isEmpty {
+            printError("failing: \(failed.joined(separator: ", ")); read the diff above, then `medallion-sim bless <scenario>` if the change is intended")
+            throw ChecksFailed()
+        }
+    }
+}
+
+struct Bless: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rewrite golden files from fresh runs, atomically (all scenarios by default).",
+        discussion: "A run whose checks fail is not blessed unless --allow-failing is given.")
+
+    @Argument(help: "Scenarios (paths or names); all when none given.")
+    var scenarioNames: [String] = []
+
+    @Option(name: .long, help: "Folder of golden files.")
+    var golden = "golden"
+
+    @Flag(name: .long, help: "Bless even when the run's checks fail.")
+    var allowFailing = false
+
+    @OptionGroup var options: ScenarioOptions
+    @OptionGroup var format: FormatOption
+
+    func run() throws {
+        let paths = scenarioNames.isEmpty
+            ? try ScenarioParser.libraryPaths(in: options.scenarios)
+            : scenarioNames.map { scenarioPath($0, directory: options.scenarios) }
+        for p in paths { _ = try ScenarioParser.load(path: p, overrides: options.overrides) }
+        let store = GoldenStore(root: golden)
+        var refused: [String] = []
+        for path in paths {
+            let outcome = try runScenario(path: path, options: options)
+            if !outcome.passed && !allowFailing {
+                printText(outcome)
+                refused.append(outcome.scenario.name)
+                continue
+            }
+            try store.bless(outcome.goldenArtifacts, scenario: outcome.scenario.name)
+            print("blessed \(store.directory(for: outcome.scenario.name))")
+        }
+        if !refused.isEmpty {
+            printError("not blessed (checks fail): \(refused.joined(separator: ", ")); fix them or pass --allow-failing")
+            throw ChecksFailed()
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Engine
+import Kernel
+
+/// Reads cost profiles, `scenarios/profiles/<name>.yaml` (see the comments in
+/// `production.yaml` for the model). Strict like scenario files: every job
+/// must be present, every key known.
+public enum ProfileLoader {
+    static let keys = ["startup", "batch_overhead", "decode_per_record", "validate_per_record", "write_per_record",
+                       "executor_cores", "commit_latency_median", "commit_latency_sigma", "commit_latency_max",
+                       "state_bytes_per_key", "executor_memory_mib", "restart_delay"]
+
+    public static func load(name: String, directory: String = "scenarios/profiles") throws(InputError) -> CostProfile {
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw InputError(file: directory, line: 0, problem: "invalid profile name '\(name)'")
+        }
+        let path = "\(directory)/\(name).yaml"
+        return try parse(try readTextFile(path), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(InputError) -> CostProfile {
+        let root = try YAMLNode.parse(text, file: file)
+        let m = try root.mapping(allowed: ["name", "jobs"])
+        let name = try m.required("name").string()
+        let jobsNode = try m.required("jobs")
+        var jobs: [JobName: JobProfile] = [:]
+        for (key, node) in try jobsNode.freeMapping() {
+            guard let job = JobName(rawValue: key) else {
+                throw node.error("unknown job '\(key)'" + YAMLNode.suggestion(key, JobName.allCases.map(\.rawValue)))
+            }
+            jobs[job] = try jobProfile(node)
+        }
+        for job in JobName.allCases where jobs[job] == nil {
+            throw jobsNode.error("missing job '\(job.rawValue)' (a profile lists all five jobs)")
+        }
+        return CostProfile(name: name, jobs: jobs)
+    }
+
+    static func jobProfile(_ node: YAMLNode) throws(InputError) -> JobProfile {
+        let m = try node.mapping(allowed: keys)
+        for k in keys where m[k] == nil { throw node.error("missing '\(k)'") }
+        func nanos(_ k: String) throws(InputError) -> Int64 { try m.required(k).duration() * 1_000 }
+        let sigmaNode = try m.required("commit_latency_sigma")
+        let sigma = try sigmaNode.decimal()
+        guard sigma.units >= 0 && sigma.units <= 5 * Decimal8.unitsPerWhole else { throw sigmaNode.error("must be in [0, 5]") }
+        return JobProfile(
+            startupMicros: try m.required("startup").duration(),
+            batchOverheadMicros: try m.required("batch_overhead").duration(),
+            decodeNanosPerRecord: try nanos("decode_per_record"),
+            validateNanosPerRecord: try nanos("validate_per_record"),
+            writeNanosPerRecord: try nanos("write_per_record"),
+            executorCores: Int(try m.required("executor_cores").int(in: 1...1024)),
+            commitLatency: Engine.LatencyDistribution(
+                medianMicros: try m.required("commit_latency_median").duration(),
+                sigma: Double(sigma.units) / Double(Decimal8.unitsPerWhole),
+                maxMicros: try m.required("commit_latency_max").duration()),
+            stateBytesPerKey: try m.required("state_bytes_per_key").int(in: 0...1_000_000),
+            executorMemoryBytes: try m.required("executor_memory_mib").int(in: 1...16_777_216) * 1_048_576,
+            restartDelayMicros: try m.required("restart_delay").duration())
+    }
+}
