@@ -20,8 +20,18 @@ struct BenchCodec: ParsableCommand {
     @Option(help: "Records per measurement (each is repeated 3 times; the best counts).")
     var records: Int = 500_000
 
+    @Option(help: ArgumentHelp("Measure only these figures (comma-separated names, e.g. decode_typical), for profiling; the rest print 0.",
+                               valueName: "names"))
+    var only: String? = nil
+
     func validate() throws {
         guard records >= 1_000 else { throw ValidationError("--records must be at least 1000 (got \(records)).") }
+        if let only {
+            let unknown = only.split(separator: ",").map(String.init).filter { !Self.figureNames.contains($0) }
+            guard unknown.isEmpty else {
+                throw ValidationError("--only: unknown figure \(unknown.joined(separator: ", ")); known: \(Self.figureNames.joined(separator: ", ")).")
+            }
+        }
     }
 
     /// Typical production trades: UUID message ids, a vendor map on most,
@@ -44,6 +54,9 @@ struct BenchCodec: ParsableCommand {
             return t
         }
     }
+
+    static let figureNames = ["encode", "encode_typical", "decode", "decode_typical",
+                              "raw_write", "raw_set_write", "raw_read", "raw_read_copy"]
 
     struct Figure { let name: String; let recordsPerSecond: Double; let meaning: String }
 
@@ -81,20 +94,25 @@ struct BenchCodec: ParsableCommand {
         }
         let typicalEncoded = Array(repeating: typicalBytes, count: 1)
 
+        let selected = Set(only.map { $0.split(separator: ",").map(String.init) } ?? Self.figureNames)
+        func measure(_ name: String, _ op: (Int) -> Void) -> Double {
+            precondition(Self.figureNames.contains(name), "figure \(name) missing from figureNames")
+            return selected.contains(name) ? Self.measure(records, op) : 0
+        }
         var sink = 0
         let mask = trades.count - 1
-        let encodeMixed = Self.measure(records) { i in sink &+= encoder.encode(trades[i & mask]).count }
-        let encodeTypical = Self.measure(records) { _ in sink &+= encoder.encode(typical).count }
-        let decodeMixed = Self.measure(records) { i in
+        let encodeMixed = measure("encode") { i in sink &+= encoder.encode(trades[i & mask]).count }
+        let encodeTypical = measure("encode_typical") { _ in sink &+= encoder.encode(typical).count }
+        let decodeMixed = measure("decode") { i in
             if case .success(let d) = decoder.decode(encoded[i & mask]) { sink &+= d.trade.messageId.utf8.count }
         }
-        let decodeTypical = Self.measure(records) { _ in
+        let decodeTypical = measure("decode_typical") { _ in
             if case .success(let d) = decoder.decode(typicalEncoded[0]) { sink &+= d.trade.messageId.utf8.count }
         }
-        let rawWrite = Self.measure(records) { _ in raw.writeOnly() }
-        let rawSetWrite = Self.measure(records) { _ in raw.setAndWrite() }
-        let rawRead = Self.measure(records) { _ in raw.readOnly() }
-        let rawReadCopy = Self.measure(records) { _ in sink &+= raw.readAndCopy() }
+        let rawWrite = measure("raw_write") { _ in raw.writeOnly() }
+        let rawSetWrite = measure("raw_set_write") { _ in raw.setAndWrite() }
+        let rawRead = measure("raw_read") { _ in raw.readOnly() }
+        let rawReadCopy = measure("raw_read_copy") { _ in sink &+= raw.readAndCopy() }
         if sink == 42 { print("") }  // keeps the work observable
 
         let figures = [
@@ -121,7 +139,7 @@ struct BenchCodec: ParsableCommand {
         ]
 
         func r(_ x: Double) -> Int { Int(x.rounded()) }
-        func pct(_ x: Double) -> String { String(Double(Int((x * 10).rounded())) / 10) }
+        func pct(_ x: Double) -> String { guard x.isFinite else { return "null" }; return String(Double(Int((x * 10).rounded())) / 10) }
         switch format {
         case .text:
             print("codec throughput, one thread, records/s (best of 3 x \(records))")
