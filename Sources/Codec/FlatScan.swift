@@ -144,7 +144,30 @@ final class FlatScan {
             let u = UInt64(b0)
             return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
         }
+        if c.end - c.pos >= 10 { return varintUnchecked(&c, isInt: isInt) }
         return varintSlow(&c, isInt: isInt)
+    }
+
+    /// `varintSlow` when at least 10 bytes are left: no bounds check per byte.
+    @inline(__always)
+    private static func varintUnchecked(_ c: inout Cursor, isInt: Bool) -> Int64? {
+        let maxBytes = isInt ? 5 : 10
+        var value: UInt64 = 0, shift: UInt64 = 0
+        var k = 0
+        while k < maxBytes {
+            let b = c.p[c.pos + k]
+            value |= UInt64(b & 0x7F) << shift
+            k += 1
+            if b < 0x80 {
+                if k == maxBytes && b > (isInt ? 0x0F : 1) { return nil }
+                c.pos += k
+                let v = Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
+                if isInt && (v < Int64(Int32.min) || v > Int64(Int32.max)) { return nil }
+                return v
+            }
+            shift += 7
+        }
+        return nil
     }
 
     private static func varintSlow(_ c: inout Cursor, isInt: Bool) -> Int64? {

@@ -165,6 +165,18 @@ private final class WriterReader {
     let vendorMapBranches: UInt32
     let writerIsV1: Bool
     let vendorCache = VendorDataCache()
+    /// The last symbol, exchange, asset_class and currency read: fields with
+    /// a handful of values in any feed, so the same short String is reused
+    /// when libavro returns the same bytes (see `recentString`).
+    let recent: UnsafeMutablePointer<RecentString>
+
+    struct RecentString {
+        /// Byte count of `value`, -1 when empty; at most 15 (a small String,
+        /// held inline: reusing it costs no reference count).
+        var count = -1
+        var bytes: (UInt64, UInt64) = (0, 0)
+        var value = ""
+    }
 
     /// An optional long field (TradeResolution.OptionalLong) without arrays:
     /// a union of null/long/int has at most three branches.
@@ -214,6 +226,8 @@ private final class WriterReader {
         for (i, isMap) in res.vendorData.branches.enumerated() where isMap { mask |= 1 << UInt32(i) }
         vendorMapBranches = mask
         writerIsV1 = res.writerIsV1
+        recent = .allocate(capacity: 4)
+        recent.initialize(repeating: RecentString(), count: 4)
         record = .allocate(capacity: 1)
         record.initialize(to: avro_value_t())
         fields = .allocate(capacity: max(res.writerFieldCount, 1))
@@ -228,6 +242,8 @@ private final class WriterReader {
         fields.deallocate()
         record.deallocate()
         sides.deallocate()
+        recent.deinitialize(count: 4)
+        recent.deallocate()
     }
 
     private func makeRecord() -> Bool {
@@ -238,6 +254,9 @@ private final class WriterReader {
         return true
     }
 
+    /// Inlined into `TradeDecoder.decode`: returned through one more call,
+    /// the ~200-byte result was copied with memmove on every decode.
+    @inline(__always)
     func decode(_ body: UnsafeRawBufferPointer, reader: avro_reader_t, skipPrescan: Bool,
                 decoder: TradeDecoder) -> Result<DecodedTrade, DecodeFailure> {
         // The flat scan answers for well-formed bodies; anything it refuses
@@ -301,6 +320,26 @@ private final class WriterReader {
         guard let p, n > 1 else { return "" }
         // libavro's sizes include the NUL terminator.
         return String(decoding: UnsafeRawBufferPointer(start: p, count: n - 1), as: UTF8.self)
+    }
+
+    /// `string`, reusing the String built last time for this field when
+    /// libavro returns the same bytes: UTF-8 validation and String creation
+    /// were a measurable part of a decode, and these fields rarely change.
+    /// Byte-for-byte equal input gives the String `string` would build.
+    @inline(__always)
+    private static func recentString(_ v: UnsafePointer<avro_value_t>, _ slot: UnsafeMutablePointer<RecentString>) throws(Bad) -> String {
+        var p: UnsafePointer<CChar>? = nil
+        var n = 0
+        guard mav_get_string(v, &p, &n) == 0 else { throw Bad(why: "a string field cannot be read") }
+        guard let p, n > 1 else { return "" }
+        let count = n - 1
+        guard count <= 15 else { return String(decoding: UnsafeRawBufferPointer(start: p, count: count), as: UTF8.self) }
+        var bytes: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &bytes) { $0.baseAddress!.copyMemory(from: p, byteCount: count) }
+        if slot.pointee.count == count && slot.pointee.bytes == bytes { return slot.pointee.value }
+        let s = String(decoding: UnsafeRawBufferPointer(start: p, count: count), as: UTF8.self)
+        slot.pointee = RecentString(count: count, bytes: bytes, value: s)
+        return s
     }
 
     @inline(__always)
@@ -393,8 +432,9 @@ private final class WriterReader {
             // afterwards made the optimiser copy it (a retain and a release
             // per string field).
             let messageId = try Self.string(f + messageId), tradeId = try Self.string(f + tradeId)
-            let symbol = try Self.string(f + symbol), exchange = try Self.string(f + exchange)
-            let assetClass = try Self.string(f + assetClass), currency = try Self.string(f + currency)
+            let symbol = try Self.recentString(f + symbol, recent), exchange = try Self.recentString(f + exchange, recent + 1)
+            let assetClass = try Self.recentString(f + assetClass, recent + 2)
+            let currency = try Self.recentString(f + currency, recent + 3)
             let timestamp = try Self.long(f + timestamp, isInt: timestampIsInt)
             let ingestion = try Self.long(f + ingestionTimestamp, isInt: ingestionIsInt)
             let price = try Self.decimal(f + price, "price"), quantity = try Self.decimal(f + quantity, "quantity")
