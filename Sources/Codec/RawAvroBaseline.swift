@@ -12,6 +12,13 @@ import Kernel
 /// - `readAndCopy`: the read plus every field copied out with libavro's
 ///   getters into C scratch buffers: the C work `TradeDecoder.decode`
 ///   cannot avoid (it adds the pre-scan, checks and Swift values).
+/// - `readIntoTrade`: the read plus every field copied out into a Swift
+///   `Trade` the plain way (`String(decoding:)`, a new Dictionary per map),
+///   with no pre-scan and no checks: what a wrapper that adds nothing but
+///   the Swift values would cost.
+///
+/// The read figures take an optional V2 body, so they can run over the same
+/// varied records as the decoder; by default they read the one record.
 ///
 /// Not thread-safe; one per benchmark thread.
 public final class RawAvroBaseline {
@@ -119,10 +126,84 @@ public final class RawAvroBaseline {
         _ = avro_value_read(reader, readRecord)
     }
 
+    /// `avro_value_read` of `body` (a V2 record without the 5-byte header).
+    public func readOnly(_ body: UnsafeRawBufferPointer) {
+        avro_reader_memory_set_source(reader, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int64(body.count))
+        _ = avro_value_read(reader, readRecord)
+    }
+
     /// Returns a checksum of what was copied, so the work cannot be optimised away.
     @discardableResult
     public func readAndCopy() -> Int {
         readOnly()
+        return copyOut()
+    }
+
+    @discardableResult
+    public func readAndCopy(_ body: UnsafeRawBufferPointer) -> Int {
+        readOnly(body)
+        return copyOut()
+    }
+
+    public func readIntoTrade() -> Trade {
+        readOnly()
+        return swiftValues()
+    }
+
+    public func readIntoTrade(_ body: UnsafeRawBufferPointer) -> Trade {
+        readOnly(body)
+        return swiftValues()
+    }
+
+    /// The read value as a Swift `Trade`, assuming a valid V2 record.
+    private func swiftValues() -> Trade {
+        func string(_ v: UnsafePointer<avro_value_t>) -> String {
+            var s: UnsafePointer<CChar>? = nil; var n = 0
+            _ = mav_get_string(v, &s, &n)
+            guard let s, n > 1 else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: s, count: n - 1), as: UTF8.self)
+        }
+        func long(_ v: UnsafePointer<avro_value_t>) -> Int64 { var x: Int64 = 0; _ = mav_get_long(v, &x); return x }
+        func decimal(_ v: UnsafePointer<avro_value_t>) -> Decimal8 {
+            var b: UnsafeRawPointer? = nil; var n = 0
+            _ = mav_get_bytes(v, &b, &n)
+            return Decimal8(units: DecimalBytes.read(UnsafeRawBufferPointer(start: b, count: b == nil ? 0 : n)) ?? 0)
+        }
+        func optionalLong(_ v: UnsafePointer<avro_value_t>) -> Int64? {
+            var d: Int32 = 0; var branch = avro_value_t()
+            _ = mav_get_discriminant(v, &d); _ = mav_get_current_branch(v, &branch)
+            return d == 1 ? long(&branch) : nil
+        }
+        var e: Int32 = 0
+        _ = mav_get_enum(rf + 9, &e)
+        var count = 0
+        _ = mav_get_size(rf + 10, &count)
+        var conditions: [String] = []
+        if count > 0 {
+            conditions.reserveCapacity(count)
+            for i in 0..<count { var item = avro_value_t(); _ = mav_get_by_index(rf + 10, i, &item); conditions.append(string(&item)) }
+        }
+        var vendor: [String: String]? = nil
+        var d: Int32 = 0; var branch = avro_value_t()
+        _ = mav_get_discriminant(rf + 14, &d); _ = mav_get_current_branch(rf + 14, &branch)
+        if d == 1 {
+            _ = mav_get_size(&branch, &count)
+            var map = [String: String](minimumCapacity: count)
+            for i in 0..<count {
+                var item = avro_value_t(); var key: UnsafePointer<CChar>? = nil
+                _ = mav_map_get_by_index(&branch, i, &item, &key)
+                map[String(cString: key!)] = string(&item)
+            }
+            vendor = map
+        }
+        return Trade(messageId: string(rf + 0), tradeId: string(rf + 1), symbol: string(rf + 2), exchange: string(rf + 3),
+                     assetClass: string(rf + 4), timestampMicros: long(rf + 5), price: decimal(rf + 6),
+                     quantity: decimal(rf + 7), currency: string(rf + 8), side: e == 0 ? .buy : .sell,
+                     tradeConditions: conditions, sourceSequence: optionalLong(rf + 11),
+                     ingestionTimestampMicros: long(rf + 12), platformSequence: optionalLong(rf + 13), vendorData: vendor)
+    }
+
+    private func copyOut() -> Int {
         var sum = 0
         var pos = 0
         func copyString(_ v: UnsafePointer<avro_value_t>) {
