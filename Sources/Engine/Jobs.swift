@@ -35,12 +35,11 @@ final class BronzeLogic: MicroBatchLogic {
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
         let parts = partitions
-        let ingestion = e.batchTimestampMs * Time.microsPerMilli
         var n = 0
         for p in 0..<e.endOffsets.count {
             let tp = parts[p]
             for o in e.startOffsets[p] ..< e.endOffsets[p] {
-                table.stage(partition: Int32(p), offset: o, kafkaTimestampMs: tp.timestampMs(at: o), ingestion: ingestion)
+                table.stage(partition: Int32(p), offset: o, kafkaTimestampMs: tp.timestampMs(at: o))
                 n += 1
             }
         }
@@ -51,9 +50,9 @@ final class BronzeLogic: MicroBatchLogic {
         table.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool {
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         table.commitStaged(queryId: queryId, job: table.name == .bronzeBinance ? .bronzeBinance : .bronzeKraken,
-                           batchId: batchId, at: t)
+                           batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {}
@@ -100,8 +99,7 @@ final class SilverLogic: MicroBatchLogic {
                                       message: TradeValidator.message(for: reason, t, topicExchange: exchange),
                                       schemaId: schemaId, writeTs: batchTs)
                 } else {
-                    silver.stage(t, validationTs: batchTs, bronzeIngestion: bronze.ingestionMicros(r),
-                                 schemaId: schemaId, sourceRow: r)
+                    silver.stage(t, schemaId: schemaId, sourceRow: r)
                     valid += 1
                 }
             case .failure(let reason, let message, let schemaId):
@@ -117,10 +115,14 @@ final class SilverLogic: MicroBatchLogic {
         i == 0 ? silver.hasCommitted(queryId: queryId, batchId: batchId) : dlq.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool {
-        if i == 0 { return silver.commitStaged(queryId: queryId, job: job, batchId: batchId, at: t) }
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        if i == 0 {
+            return silver.commitStaged(queryId: queryId, job: job, batchId: batchId,
+                                       batchTimestampMicros: batchTimestampMicros, at: t)
+        }
         defer { pendingDlq = DlqColumns() }
-        return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId, at: t)
+        return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId,
+                          batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {}
@@ -155,7 +157,6 @@ final class GoldLogic: MicroBatchLogic {
     func availableOffsets(at t: Micros) -> [Int64] { inputs.map { Int64($0.rowCount) } }
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
-        let ingestion = e.batchTimestampMs * Time.microsPerMilli
         pendingDrops.removeAll()
         var out = BatchOutput(rowsOut: [0])
         out.maxEventMs = [nil, nil]
@@ -172,7 +173,7 @@ final class GoldLogic: MicroBatchLogic {
                     continue
                 }
                 if state.insert(silver.messageKey(r)) {
-                    gold.stage(from: silver, input: k, row: r, eventSeconds: eventSeconds, ingestion: ingestion)
+                    gold.stage(from: silver, input: k, row: r, eventSeconds: eventSeconds)
                     out.rowsOut[0] += 1
                 } else {
                     out.duplicateRows += 1
@@ -193,8 +194,8 @@ final class GoldLogic: MicroBatchLogic {
         gold.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool {
-        gold.commitStaged(queryId: queryId, job: .gold, batchId: batchId, at: t)
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        gold.commitStaged(queryId: queryId, job: .gold, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {

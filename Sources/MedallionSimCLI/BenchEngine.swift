@@ -52,6 +52,23 @@ struct BenchEngine: ParsableCommand {
             rng = RandomStreams(seed: seed).stream("bench.engine.feed")
         }
 
+        /// A random (version 4) UUID, formatted without per-character appends:
+        /// the generator must not be what the benchmark measures.
+        static func uuid(_ rng: inout RandomStream) -> String {
+            let hi = (rng.nextUInt64() & ~0xF000) | 0x4000
+            let lo = (rng.nextUInt64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+            return String(unsafeUninitializedCapacity: 36) { buf in
+                let hex: StaticString = "0123456789abcdef"
+                var j = 0
+                for k in 0..<32 {
+                    if k == 8 || k == 12 || k == 16 || k == 20 { buf[j] = UInt8(ascii: "-"); j += 1 }
+                    let word = k < 16 ? hi : lo
+                    buf[j] = hex.utf8Start[Int((word >> UInt64(60 - 4 * (k % 16))) & 0xF)]; j += 1
+                }
+                return 36
+            }
+        }
+
         /// Appends the trades of the second starting at `t`.
         func second(_ t: Micros) {
             let clock = ContinuousClock()
@@ -67,7 +84,7 @@ struct BenchEngine: ParsableCommand {
                     let s = Int(rng.uniform(below: UInt64(symbols.count)))
                     let symbol = symbols[s]
                     let quote = exchange == .binance ? "USDT" : "USD"
-                    var trade = Trade(messageId: UUIDv4.make(&rng), tradeId: String(rng.uniform(in: 1_000_000_000...9_999_999_999)),
+                    var trade = Trade(messageId: Self.uuid(&rng), tradeId: String(rng.uniform(in: 1_000_000_000...9_999_999_999)),
                                       symbol: symbol, exchange: exchange.rawValue,
                                       timestampMicros: at - rng.uniform(in: 0...1_500_000),
                                       price: Decimal8(units: rng.uniform(in: 100_000_000...7_000_000_000_000)),
@@ -158,7 +175,8 @@ struct BenchEngine: ParsableCommand {
             print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.encodeSeconds)) s)")
             print("  trades/s end to end    \(Int(tradesPerSecond.rounded()))")
             print("  simulated/wall time    \(Int(ratio.rounded())) x  (24 h would take \(fmt(dayWall)) s)")
-            print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB)")
+            print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB: "
+                  + pipeline.tables.map { "\($0.name.rawValue) \($0.storageBytes >> 20)" }.joined(separator: ", ") + ")")
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
