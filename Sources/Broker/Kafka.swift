@@ -17,13 +17,24 @@ public struct KafkaRecord: Equatable, Sendable {
 ///
 /// Appends must come in non-decreasing append time, as a real broker's log
 /// does; so "what is available at time t" is a prefix, found by binary search.
+///
+/// Storage is columnar and compact, because a 24-hour run at default rates
+/// holds millions of records: all value bytes live in one arena with an end
+/// index per record (no per-record array allocation), and keys are interned
+/// (a feed uses a handful of distinct keys, one per symbol).
 public final class TopicPartition {
     public let topic: String
     public let partition: Int32
     private var timestampsMs: [Int64] = []
     private var appendedAt: [Micros] = []
-    private var keys: [[UInt8]?] = []
-    private var values: [[UInt8]] = []
+    /// Index into `distinctKeys`, or -1 for a null key.
+    private var keyIndex: [Int32] = []
+    private var distinctKeys: [[UInt8]] = []
+    private var keyLookup: [[UInt8]: Int32] = [:]
+    /// Value bytes of every record, back to back; record i is
+    /// `valueBytes[valueEnds[i-1] ..< valueEnds[i]]` (start 0 for i = 0).
+    private var valueBytes: [UInt8] = []
+    private var valueEnds: [Int] = []
 
     init(topic: String, partition: Int32) {
         self.topic = topic
@@ -31,19 +42,47 @@ public final class TopicPartition {
     }
 
     /// Number of records ever appended; also the next offset.
-    public var endOffset: Int64 { Int64(values.count) }
+    public var endOffset: Int64 { Int64(valueEnds.count) }
+
+    /// Total value bytes held (for memory reports).
+    public var valueByteCount: Int { valueBytes.count }
 
     /// Appends a record and returns its offset.
     @discardableResult
     public func append(key: [UInt8]?, value: [UInt8], timestampMs: Int64, appendedAtMicros: Micros) -> Int64 {
+        value.withUnsafeBufferPointer { append(key: key, valueBuffer: UnsafeRawBufferPointer($0), timestampMs: timestampMs, appendedAtMicros: appendedAtMicros) }
+    }
+
+    /// Appends a record whose value is given as raw bytes (copied into the log).
+    @discardableResult
+    public func append(key: [UInt8]?, valueBuffer: UnsafeRawBufferPointer, timestampMs: Int64, appendedAtMicros: Micros) -> Int64 {
         if let last = appendedAt.last {
             precondition(appendedAtMicros >= last, "appends to \(topic)-\(partition) must be in time order")
         }
         timestampsMs.append(timestampMs)
         appendedAt.append(appendedAtMicros)
-        keys.append(key)
-        values.append(value)
-        return Int64(values.count - 1)
+        keyIndex.append(intern(key))
+        valueBytes.append(contentsOf: valueBuffer)
+        valueEnds.append(valueBytes.count)
+        return Int64(valueEnds.count - 1)
+    }
+
+    private func intern(_ key: [UInt8]?) -> Int32 {
+        guard let key else { return -1 }
+        if let i = keyLookup[key] { return i }
+        let i = Int32(distinctKeys.count)
+        distinctKeys.append(key)
+        keyLookup[key] = i
+        return i
+    }
+
+    /// Reserves room for `records` more records of about `bytesEach` value bytes.
+    public func reserveCapacity(records: Int, bytesEach: Int) {
+        timestampsMs.reserveCapacity(timestampsMs.count + records)
+        appendedAt.reserveCapacity(appendedAt.count + records)
+        keyIndex.reserveCapacity(keyIndex.count + records)
+        valueEnds.reserveCapacity(valueEnds.count + records)
+        valueBytes.reserveCapacity(valueBytes.count + records * bytesEach)
     }
 
     /// The end offset (exclusive) of what is available at time `t`: every record
@@ -60,12 +99,21 @@ public final class TopicPartition {
     public func record(at offset: Int64) -> KafkaRecord {
         let i = Int(offset)
         return KafkaRecord(topic: topic, partition: partition, offset: offset, timestampMs: timestampsMs[i],
-                           appendedAtMicros: appendedAt[i], key: keys[i], value: values[i])
+                           appendedAtMicros: appendedAt[i], key: key(at: offset), value: value(at: offset))
     }
 
+    private func valueRange(_ i: Int) -> Range<Int> { (i == 0 ? 0 : valueEnds[i - 1]) ..< valueEnds[i] }
+
     /// The value bytes alone (no copy of the record's other fields).
-    public func value(at offset: Int64) -> [UInt8] { values[Int(offset)] }
+    public func value(at offset: Int64) -> [UInt8] { Array(valueBytes[valueRange(Int(offset))]) }
+    /// The value bytes as a slice of the log's arena (no copy until mutated).
+    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueBytes[valueRange(Int(offset))] }
+    public func key(at offset: Int64) -> [UInt8]? {
+        let k = keyIndex[Int(offset)]
+        return k < 0 ? nil : distinctKeys[Int(k)]
+    }
     public func timestampMs(at offset: Int64) -> Int64 { timestampsMs[Int(offset)] }
+    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAt[Int(offset)] }
 
     /// Records in [from, to).
     public func records(from: Int64, to: Int64) -> [KafkaRecord] {

@@ -1,1 +1,0 @@
-// The Exchanges module; see docs/ARCHITECTURE.md.
