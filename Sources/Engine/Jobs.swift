@@ -10,8 +10,9 @@ public enum SilverDecodeResult: Sendable, Equatable {
 }
 
 /// The seam between Silver and the Avro codec: one function per Silver job
-/// (a decoder is not shared between threads in Spark either).
-public typealias SilverDecoder = ([UInt8]) -> SilverDecodeResult
+/// (a decoder is not shared between threads in Spark either). It reads the
+/// Kafka value in place (the buffer is valid only during the call).
+public typealias SilverDecoder = (UnsafeRawBufferPointer) -> SilverDecodeResult
 
 // MARK: - Bronze
 
@@ -92,7 +93,7 @@ final class SilverLogic: MicroBatchLogic {
         pendingDlq = DlqColumns()
         var valid = 0
         for r in Int(e.startOffsets[0]) ..< Int(e.endOffsets[0]) {
-            switch decode(bronze.value(r)) {
+            switch bronze.withValue(r, decode) {
             case .trade(let t, let schemaId):
                 if let reason = TradeValidator.firstFailure(t, topicExchange: exchange) {
                     pendingDlq.append(exchange: exchange, bronzeRow: r, reason: reason,

@@ -125,12 +125,25 @@ public final class BronzeTable: MedallionTable {
         partition.removeLast(k); offset.removeLast(k); kafkaTimestampMs.removeLast(k)
     }
 
-    /// The Kafka value of row `i` (shared storage, no copy).
+    private var topicRef: Topic?
+    /// The topic, looked up once it exists (a row implies it does).
+    private var topic: Topic {
+        if let t = topicRef { return t }
+        topicRef = cluster.topic(topicName)!
+        return topicRef!
+    }
+
+    /// The Kafka value of row `i` (a copy of the log's bytes).
     public func value(_ i: Int) -> [UInt8] {
-        cluster.topic(topicName)!.partitions[Int(partition[i])].value(at: offset[i])
+        topic.partitions[Int(partition[i])].value(at: offset[i])
     }
 
     /// Bronze ingestion time: the writing batch's timestamp.
+    /// Calls `body` with the Kafka value of row `i` in place (no copy).
+    func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        topic.partitions[Int(partition[i])].valueSlice(at: offset[i]).withUnsafeBytes(body)
+    }
+
     public func ingestionMicros(_ i: Int) -> Micros { log.batchTimestamp(ofRow: i) }
     public func partitionOf(_ i: Int) -> Int32 { partition[i] }
     public func offsetOf(_ i: Int) -> Int64 { offset[i] }
