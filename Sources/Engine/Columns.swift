@@ -15,7 +15,12 @@ final class StringPool {
     private(set) var strings: [String] = []
     private var index: [String: UInt32] = [:]
 
+    /// Most columns see a handful of values (one exchange, a few symbols): a
+    /// linear scan of the first few codes with String equality (no hashing;
+    /// small strings compare inline) finds them faster than the dictionary.
     func code(_ s: String) -> UInt32 {
+        let n = min(strings.count, 8)
+        for i in 0..<n where strings[i] == s { return UInt32(i) }
         if let c = index[s] { return c }
         let c = UInt32(strings.count)
         strings.append(s); index[s] = c
@@ -66,6 +71,21 @@ struct ByteArena {
     subscript(i: Int) -> ArraySlice<UInt8> { bytes[range(i)] }
 
     func string(_ i: Int) -> String { String(decoding: bytes[range(i)], as: UTF8.self) }
+
+    /// Appends Silver's canonical vendor form of `m` (see `VendorData`) without
+    /// a temporary array.
+    mutating func appendVendorCanonical(_ m: [String: String]?) {
+        VendorData.writeCanonical(m, into: &bytes)
+        precondition(bytes.count <= Int(UInt32.max), "a byte arena column is limited to 4 GiB")
+        ends.append(UInt32(bytes.count))
+    }
+
+    /// Appends Gold's form (null flag, then JSON) of row `i` of a Silver vendor arena.
+    mutating func appendVendorGold(fromCanonical other: ByteArena, row i: Int) {
+        VendorData.writeGoldForm(fromCanonical: other[i], into: &bytes)
+        precondition(bytes.count <= Int(UInt32.max), "a byte arena column is limited to 4 GiB")
+        ends.append(UInt32(bytes.count))
+    }
 
     /// Copies row `i` of `other` onto the end of this arena.
     mutating func append(from other: ByteArena, row i: Int) {
@@ -212,7 +232,7 @@ struct TradeColumns {
         sourceSequence.append(t.sourceSequence ?? 0); hasSourceSequence.append(t.sourceSequence != nil)
         ingestionTimestamp.append(t.ingestionTimestampMicros)
         platformSequence.append(t.platformSequence ?? 0); hasPlatformSequence.append(t.platformSequence != nil)
-        vendor.append(VendorData.encode(t.vendorData))
+        vendor.appendVendorCanonical(t.vendorData)
     }
 
     /// Copies row `i` of `src`, all fields but `vendor` (the caller appends it).
@@ -262,16 +282,26 @@ public enum VendorData {
     /// 0 = null; 1, then for each entry in sorted key order: length-prefixed
     /// key and value (LEB128 lengths). Sorting makes equal maps equal bytes.
     static func encode(_ m: [String: String]?) -> [UInt8] {
-        guard let m else { return [0] }
-        var out: [UInt8] = [1]
+        var out: [UInt8] = []
+        writeCanonical(m, into: &out)
+        return out
+    }
+
+    static func writeCanonical(_ m: [String: String]?, into out: inout [UInt8]) {
+        guard let m else { out.append(0); return }
+        out.append(1)
         func put(_ s: String) {
             var n = s.utf8.count
             repeat { var b = UInt8(n & 0x7F); n >>= 7; if n > 0 { b |= 0x80 }; out.append(b) } while n > 0
             out.append(contentsOf: s.utf8)
         }
         // UTF-8 byte order, so the order never depends on Unicode collation.
-        for k in m.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { put(k); put(m[k]!) }
-        return out
+        if m.count == 1 {
+            let (k, v) = m.first!
+            put(k); put(v)
+        } else {
+            for (k, v) in m.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) { put(k); put(v) }
+        }
     }
 
     static func decode(_ b: ArraySlice<UInt8>) -> [String: String]? {
@@ -291,8 +321,14 @@ public enum VendorData {
 
     /// Gold's column: 0 = null, or 1 then the JSON text.
     static func goldForm(fromCanonical b: ArraySlice<UInt8>) -> [UInt8] {
-        guard b[b.startIndex] == 1 else { return [0] }
-        var out: [UInt8] = [1, UInt8(ascii: "{")]
+        var out: [UInt8] = []
+        writeGoldForm(fromCanonical: b, into: &out)
+        return out
+    }
+
+    static func writeGoldForm(fromCanonical b: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        guard b[b.startIndex] == 1 else { out.append(0); return }
+        out.append(1); out.append(UInt8(ascii: "{"))
         var i = b.startIndex + 1
         var first = true
         func field() {
@@ -307,7 +343,6 @@ public enum VendorData {
             field(); out.append(UInt8(ascii: ":")); field()
         }
         out.append(UInt8(ascii: "}"))
-        return out
     }
 
     /// `vendor_data` as Gold holds it: a JSON object with keys in sorted

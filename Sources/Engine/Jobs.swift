@@ -10,8 +10,9 @@ public enum SilverDecodeResult: Sendable, Equatable {
 }
 
 /// The seam between Silver and the Avro codec: one function per Silver job
-/// (a decoder is not shared between threads in Spark either).
-public typealias SilverDecoder = ([UInt8]) -> SilverDecodeResult
+/// (a decoder is not shared between threads in Spark either). It reads the
+/// Kafka value in place (the buffer is valid only during the call).
+public typealias SilverDecoder = (UnsafeRawBufferPointer) -> SilverDecodeResult
 
 // MARK: - Bronze
 
@@ -35,12 +36,11 @@ final class BronzeLogic: MicroBatchLogic {
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
         let parts = partitions
-        let ingestion = e.batchTimestampMs * Time.microsPerMilli
         var n = 0
         for p in 0..<e.endOffsets.count {
             let tp = parts[p]
             for o in e.startOffsets[p] ..< e.endOffsets[p] {
-                table.stage(partition: Int32(p), offset: o, kafkaTimestampMs: tp.timestampMs(at: o), ingestion: ingestion)
+                table.stage(partition: Int32(p), offset: o, kafkaTimestampMs: tp.timestampMs(at: o))
                 n += 1
             }
         }
@@ -51,9 +51,9 @@ final class BronzeLogic: MicroBatchLogic {
         table.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool {
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         table.commitStaged(queryId: queryId, job: table.name == .bronzeBinance ? .bronzeBinance : .bronzeKraken,
-                           batchId: batchId, at: t)
+                           batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {}
@@ -93,15 +93,14 @@ final class SilverLogic: MicroBatchLogic {
         pendingDlq = DlqColumns()
         var valid = 0
         for r in Int(e.startOffsets[0]) ..< Int(e.endOffsets[0]) {
-            switch decode(bronze.value(r)) {
+            switch bronze.withValue(r, decode) {
             case .trade(let t, let schemaId):
                 if let reason = TradeValidator.firstFailure(t, topicExchange: exchange) {
                     pendingDlq.append(exchange: exchange, bronzeRow: r, reason: reason,
                                       message: TradeValidator.message(for: reason, t, topicExchange: exchange),
                                       schemaId: schemaId, writeTs: batchTs)
                 } else {
-                    silver.stage(t, validationTs: batchTs, bronzeIngestion: bronze.ingestionMicros(r),
-                                 schemaId: schemaId, sourceRow: r)
+                    silver.stage(t, schemaId: schemaId, sourceRow: r)
                     valid += 1
                 }
             case .failure(let reason, let message, let schemaId):
@@ -117,10 +116,14 @@ final class SilverLogic: MicroBatchLogic {
         i == 0 ? silver.hasCommitted(queryId: queryId, batchId: batchId) : dlq.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool {
-        if i == 0 { return silver.commitStaged(queryId: queryId, job: job, batchId: batchId, at: t) }
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        if i == 0 {
+            return silver.commitStaged(queryId: queryId, job: job, batchId: batchId,
+                                       batchTimestampMicros: batchTimestampMicros, at: t)
+        }
         defer { pendingDlq = DlqColumns() }
-        return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId, at: t)
+        return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId,
+                          batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {}
@@ -155,7 +158,6 @@ final class GoldLogic: MicroBatchLogic {
     func availableOffsets(at t: Micros) -> [Int64] { inputs.map { Int64($0.rowCount) } }
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
-        let ingestion = e.batchTimestampMs * Time.microsPerMilli
         pendingDrops.removeAll()
         var out = BatchOutput(rowsOut: [0])
         out.maxEventMs = [nil, nil]
@@ -172,7 +174,7 @@ final class GoldLogic: MicroBatchLogic {
                     continue
                 }
                 if state.insert(silver.messageKey(r)) {
-                    gold.stage(from: silver, input: k, row: r, eventSeconds: eventSeconds, ingestion: ingestion)
+                    gold.stage(from: silver, input: k, row: r, eventSeconds: eventSeconds)
                     out.rowsOut[0] += 1
                 } else {
                     out.duplicateRows += 1
@@ -193,8 +195,8 @@ final class GoldLogic: MicroBatchLogic {
         gold.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool {
-        gold.commitStaged(queryId: queryId, job: .gold, batchId: batchId, at: t)
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        gold.commitStaged(queryId: queryId, job: .gold, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {

@@ -143,7 +143,7 @@ protocol MicroBatchLogic: AnyObject {
     /// Whether sink `i` already holds this batch (Iceberg's check, before any work).
     func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool
     /// Commits sink `i` (or skips it if already committed). Returns whether a snapshot was made.
-    func commit(sink i: Int, queryId: String, batchId: Int64, at t: Micros) -> Bool
+    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool
     /// The batch reached the commit log: make its state and drop records durable.
     func batchCompleted(batchId: Int64)
     /// The batch was abandoned (crash, failure): discard staged rows and tentative state.

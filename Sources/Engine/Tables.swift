@@ -22,8 +22,14 @@ public struct Snapshot: Sendable, Equatable {
 /// `q` committed and skips the commit when `b <= last` (Iceberg's
 /// `SparkWrite` streaming commit does exactly this), so a replayed batch never
 /// duplicates rows.
+///
+/// It also answers "which batch wrote row i": the columns that Spark fills
+/// with `current_timestamp()` (Bronze ingestion, Silver validation, Gold
+/// ingestion time) are the batch timestamp of the row's snapshot, so they are
+/// kept once per snapshot instead of once per row.
 struct SnapshotLog {
     private(set) var snapshots: [Snapshot] = []
+    private var batchTimestamps: [Micros] = []
     private var lastBatchByQuery: [String: Int64] = [:]
     private(set) var committedRows = 0
 
@@ -32,12 +38,26 @@ struct SnapshotLog {
         return batchId <= last
     }
 
-    mutating func record(queryId: String, job: JobName, batchId: Int64, at t: Micros, rows: Int) {
+    mutating func record(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros,
+                         rows: Int) {
         precondition(!alreadyCommitted(queryId: queryId, batchId: batchId), "double commit of batch \(batchId)")
         snapshots.append(Snapshot(sequence: Int64(snapshots.count + 1), queryId: queryId, job: job, batchId: batchId,
                                   committedAtMicros: t, firstRow: committedRows, rowCount: rows))
+        batchTimestamps.append(batchTimestampMicros)
         lastBatchByQuery[queryId] = batchId
         committedRows += rows
+    }
+
+    /// The batch timestamp of the snapshot holding committed row `row`. O(log snapshots).
+    func batchTimestamp(ofRow row: Int) -> Micros {
+        precondition(row < committedRows, "row \(row) is not committed")
+        // The last snapshot whose firstRow <= row (empty snapshots before it share its firstRow).
+        var lo = 0, hi = snapshots.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if snapshots[mid].firstRow <= row { lo = mid + 1 } else { hi = mid }
+        }
+        return batchTimestamps[lo - 1]
     }
 }
 
@@ -72,7 +92,6 @@ public final class BronzeTable: MedallionTable {
     private var partition: [Int32] = []
     private var offset: [Int64] = []
     private var kafkaTimestampMs: [Int64] = []
-    private var ingestion: [Int64] = []
     private var log = SnapshotLog()
 
     init(name: TableName, topic: String, cluster: KafkaCluster) {
@@ -82,19 +101,20 @@ public final class BronzeTable: MedallionTable {
     public var rowCount: Int { log.committedRows }
     public var snapshots: [Snapshot] { log.snapshots }
     func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { partition.count * 28 }
+    public var storageBytes: Int { partition.count * 20 }
 
     var stagedCount: Int { partition.count - log.committedRows }
 
-    func stage(partition p: Int32, offset o: Int64, kafkaTimestampMs ts: Int64, ingestion t: Micros) {
-        partition.append(p); offset.append(o); kafkaTimestampMs.append(ts); ingestion.append(t)
+    func stage(partition p: Int32, offset o: Int64, kafkaTimestampMs ts: Int64) {
+        partition.append(p); offset.append(o); kafkaTimestampMs.append(ts)
     }
 
     /// Publishes the staged rows as one snapshot, or drops them if the batch
     /// was already committed. Returns whether a snapshot was made.
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
-        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: stagedCount)
+        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
+                   rows: stagedCount)
         return true
     }
 
@@ -102,22 +122,36 @@ public final class BronzeTable: MedallionTable {
         let n = log.committedRows
         guard partition.count > n else { return }
         let k = partition.count - n
-        partition.removeLast(k); offset.removeLast(k); kafkaTimestampMs.removeLast(k); ingestion.removeLast(k)
+        partition.removeLast(k); offset.removeLast(k); kafkaTimestampMs.removeLast(k)
     }
 
-    /// The Kafka value of row `i` (shared storage, no copy).
+    private var topicRef: Topic?
+    /// The topic, looked up once it exists (a row implies it does).
+    private var topic: Topic {
+        if let t = topicRef { return t }
+        topicRef = cluster.topic(topicName)!
+        return topicRef!
+    }
+
+    /// The Kafka value of row `i` (a copy of the log's bytes).
     public func value(_ i: Int) -> [UInt8] {
-        cluster.topic(topicName)!.partitions[Int(partition[i])].value(at: offset[i])
+        topic.partitions[Int(partition[i])].value(at: offset[i])
     }
 
-    public func ingestionMicros(_ i: Int) -> Micros { ingestion[i] }
+    /// Bronze ingestion time: the writing batch's timestamp.
+    /// Calls `body` with the Kafka value of row `i` in place (no copy).
+    func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        topic.partitions[Int(partition[i])].valueSlice(at: offset[i]).withUnsafeBytes(body)
+    }
+
+    public func ingestionMicros(_ i: Int) -> Micros { log.batchTimestamp(ofRow: i) }
     public func partitionOf(_ i: Int) -> Int32 { partition[i] }
     public func offsetOf(_ i: Int) -> Int64 { offset[i] }
 
     public func row(_ i: Int) -> BronzeRow {
         precondition(i < rowCount, "row \(i) is not committed")
         return BronzeRow(topic: topicName, partition: partition[i], offset: offset[i],
-                         kafkaTimestampMs: kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestion[i],
+                         kafkaTimestampMs: kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestionMicros(i),
                          value: value(i))
     }
 
@@ -141,33 +175,33 @@ public struct SilverRow: Equatable, Sendable {
 public final class SilverTable: MedallionTable {
     public let name: TableName
     public let exchange: ExchangeName
+    let bronze: BronzeTable
     let pool: StringPool
     let lists: StringListPool
     var cols = TradeColumns()
-    private var validationTs: [Int64] = []
-    private var bronzeIngestion: [Int64] = []
     private var schemaId: [Int32] = []
     private var sourceRow: [UInt32] = []
     private var log = SnapshotLog()
 
-    init(name: TableName, exchange: ExchangeName, pool: StringPool, lists: StringListPool) {
-        self.name = name; self.exchange = exchange; self.pool = pool; self.lists = lists
+    init(name: TableName, exchange: ExchangeName, bronze: BronzeTable, pool: StringPool, lists: StringListPool) {
+        self.name = name; self.exchange = exchange; self.bronze = bronze; self.pool = pool; self.lists = lists
     }
 
     public var rowCount: Int { log.committedRows }
     public var snapshots: [Snapshot] { log.snapshots }
     func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { cols.byteCount + validationTs.count * 24 }
+    public var storageBytes: Int { cols.byteCount + schemaId.count * 8 }
     var stagedCount: Int { cols.count - log.committedRows }
 
-    func stage(_ t: Trade, validationTs v: Micros, bronzeIngestion b: Micros, schemaId s: Int32, sourceRow r: Int) {
+    func stage(_ t: Trade, schemaId s: Int32, sourceRow r: Int) {
         cols.append(t, pool: pool, lists: lists)
-        validationTs.append(v); bronzeIngestion.append(b); schemaId.append(s); sourceRow.append(UInt32(r))
+        schemaId.append(s); sourceRow.append(UInt32(r))
     }
 
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
-        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: stagedCount)
+        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
+                   rows: stagedCount)
         return true
     }
 
@@ -176,7 +210,7 @@ public final class SilverTable: MedallionTable {
         guard cols.count > n else { return }
         let k = cols.count - n
         cols.truncate(to: n)
-        validationTs.removeLast(k); bronzeIngestion.removeLast(k); schemaId.removeLast(k); sourceRow.removeLast(k)
+        schemaId.removeLast(k); sourceRow.removeLast(k)
     }
 
     func messageKey(_ i: Int) -> MessageKey { cols.messageId.key(i) }
@@ -185,7 +219,8 @@ public final class SilverTable: MedallionTable {
     public func row(_ i: Int) -> SilverRow {
         precondition(i < rowCount, "row \(i) is not committed")
         return SilverRow(trade: cols.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: true),
-                         validationTimestampMicros: validationTs[i], bronzeIngestionTimestampMicros: bronzeIngestion[i],
+                         validationTimestampMicros: log.batchTimestamp(ofRow: i),
+                         bronzeIngestionTimestampMicros: bronze.ingestionMicros(Int(sourceRow[i])),
                          schemaId: schemaId[i], sourceBronzeRow: Int(sourceRow[i]))
     }
 
@@ -261,10 +296,12 @@ public final class DlqTable: MedallionTable {
     func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
     public var storageBytes: Int { cols.count * 28 + cols.message.byteCount }
 
-    func commit(_ pending: DlqColumns, queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+    func commit(_ pending: DlqColumns, queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros,
+                at t: Micros) -> Bool {
         if log.alreadyCommitted(queryId: queryId, batchId: batchId) { return false }
         cols.append(contentsOf: pending)
-        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: pending.count)
+        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
+                   rows: pending.count)
         return true
     }
 
@@ -318,7 +355,6 @@ public final class GoldTable: MedallionTable {
     let pool: StringPool
     let lists: StringListPool
     var cols = TradeColumns()
-    private var goldIngestion: [Int64] = []
     /// Event time in whole seconds; the partition columns derive from it.
     private var eventSeconds: [Int64] = []
     private var sourceInput: [UInt8] = []      // 0 = silver_binance, 1 = silver_kraken
@@ -331,18 +367,19 @@ public final class GoldTable: MedallionTable {
     public var rowCount: Int { log.committedRows }
     public var snapshots: [Snapshot] { log.snapshots }
     func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { cols.byteCount + goldIngestion.count * 21 }
+    public var storageBytes: Int { cols.byteCount + eventSeconds.count * 13 }
     var stagedCount: Int { cols.count - log.committedRows }
 
-    func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64, ingestion t: Micros) {
+    func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64) {
         cols.appendAllButVendor(from: silver.cols, row: i)
-        cols.vendor.append(VendorData.goldForm(fromCanonical: silver.cols.vendor[i]))
-        goldIngestion.append(t); eventSeconds.append(e); sourceInput.append(UInt8(input)); sourceRow.append(UInt32(i))
+        cols.vendor.appendVendorGold(fromCanonical: silver.cols.vendor, row: i)
+        eventSeconds.append(e); sourceInput.append(UInt8(input)); sourceRow.append(UInt32(i))
     }
 
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, at t: Micros) -> Bool {
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
-        log.record(queryId: queryId, job: job, batchId: batchId, at: t, rows: stagedCount)
+        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
+                   rows: stagedCount)
         return true
     }
 
@@ -351,7 +388,7 @@ public final class GoldTable: MedallionTable {
         guard cols.count > n else { return }
         let k = cols.count - n
         cols.truncate(to: n)
-        goldIngestion.removeLast(k); eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
+        eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
     }
 
     public func row(_ i: Int) -> GoldRow {
@@ -361,7 +398,7 @@ public final class GoldTable: MedallionTable {
         let v = cols.vendor[i]
         let json: String? = v[v.startIndex] == 0 ? nil : String(decoding: v.dropFirst(), as: UTF8.self)
         return GoldRow(trade: cols.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: false),
-                       vendorDataJSON: json, goldIngestionTimestampMicros: goldIngestion[i],
+                       vendorDataJSON: json, goldIngestionTimestampMicros: log.batchTimestamp(ofRow: i),
                        exchangeDate: civil.dateString, exchangeHour: Int(civil.hour), eventTimeSeconds: e,
                        sourceTable: GoldTable.inputs[Int(sourceInput[i])], sourceRow: Int(sourceRow[i]))
     }

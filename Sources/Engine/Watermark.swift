@@ -46,11 +46,83 @@ public struct WatermarkTracker: Sendable, Equatable {
     }
 }
 
-/// 128 bits of a canonical lower-case UUID.
-struct UUID128: Hashable {
-    let hi: UInt64
-    let lo: UInt64
-    func hash(into h: inout Hasher) { h.combine(hi ^ (lo &* 0x9E37_79B9_7F4A_7C15)) }
+/// A set of 128-bit keys: open addressing, linear probing, power-of-two
+/// capacity, load <= 3/4, backward-shift deletion (no tombstones).
+///
+/// Why not `Set<UUID128>`: it hashes with SipHash, a third of the cost of a
+/// Gold row at production volume; UUID v4 bits are already random, so a
+/// multiply-shift of them spreads keys as well (sequential test ids too).
+/// 16 bytes a slot plus one byte of occupancy; nothing here reaches output,
+/// so slot order never matters.
+struct UUIDSet {
+    private var hi: [UInt64] = []
+    private var lo: [UInt64] = []
+    private var used: [Bool] = []
+    private var mask = 0
+    private(set) var count = 0
+
+    init() { resize(1 << 10) }
+
+    private static func slot(_ h: UInt64, _ l: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: ((h &* 0x9E37_79B9_7F4A_7C15) ^ l) &* 0xBF58_476D_1CE4_E5B9 >> 20) & mask
+    }
+
+    private mutating func resize(_ capacity: Int) {
+        let oldHi = hi, oldLo = lo, oldUsed = used
+        hi = Array(repeating: 0, count: capacity)
+        lo = Array(repeating: 0, count: capacity)
+        used = Array(repeating: false, count: capacity)
+        mask = capacity - 1
+        count = 0
+        for i in 0..<oldUsed.count where oldUsed[i] { _ = insert(oldHi[i], oldLo[i]) }
+    }
+
+    /// True when the key was not there.
+    mutating func insert(_ h: UInt64, _ l: UInt64) -> Bool {
+        if (count + 1) * 4 > used.count * 3 { resize(used.count * 2) }
+        var i = UUIDSet.slot(h, l, mask)
+        while used[i] {
+            if hi[i] == h && lo[i] == l { return false }
+            i = (i + 1) & mask
+        }
+        used[i] = true; hi[i] = h; lo[i] = l
+        count += 1
+        return true
+    }
+
+    mutating func remove(_ h: UInt64, _ l: UInt64) {
+        var i = UUIDSet.slot(h, l, mask)
+        while used[i] {
+            if hi[i] == h && lo[i] == l { break }
+            i = (i + 1) & mask
+        }
+        guard used[i] else { return }
+        // Backward-shift: move later entries of the probe run into the hole.
+        var hole = i
+        var j = (i + 1) & mask
+        while used[j] {
+            let home = UUIDSet.slot(hi[j], lo[j], mask)
+            // j's entry may move to the hole if its home is not in (hole, j].
+            let inRange = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
+            if !inRange {
+                hi[hole] = hi[j]; lo[hole] = lo[j]; used[hole] = true
+                used[j] = false
+                hole = j
+            }
+            j = (j + 1) & mask
+        }
+        used[hole] = false
+        count -= 1
+    }
+
+    func contains(_ h: UInt64, _ l: UInt64) -> Bool {
+        var i = UUIDSet.slot(h, l, mask)
+        while used[i] {
+            if hi[i] == h && lo[i] == l { return true }
+            i = (i + 1) & mask
+        }
+        return false
+    }
 }
 
 /// `dropDuplicates(["message_id"])` state (StreamingDeduplicateExec). The key
@@ -60,7 +132,7 @@ struct UUID128: Hashable {
 /// version N+1 is until the batch commits: a crash rolls them back, so the
 /// batch re-run sees the state of version N.
 final class DedupState {
-    private var uuids = Set<UUID128>()
+    private var uuids = UUIDSet()
     private var others = Set<String>()
     private var pending: [MessageKey] = []
 
@@ -70,11 +142,18 @@ final class DedupState {
     func insert(_ k: MessageKey) -> Bool {
         let inserted: Bool
         switch k {
-        case .uuid(let h, let l): inserted = uuids.insert(UUID128(hi: h, lo: l)).inserted
+        case .uuid(let h, let l): inserted = uuids.insert(h, l)
         case .other(let s): inserted = others.insert(s).inserted
         }
         if inserted { pending.append(k) }
         return inserted
+    }
+
+    func contains(_ k: MessageKey) -> Bool {
+        switch k {
+        case .uuid(let h, let l): return uuids.contains(h, l)
+        case .other(let s): return others.contains(s)
+        }
     }
 
     func commit() { pending.removeAll(keepingCapacity: true) }
@@ -82,7 +161,7 @@ final class DedupState {
     func rollback() {
         for k in pending {
             switch k {
-            case .uuid(let h, let l): uuids.remove(UUID128(hi: h, lo: l))
+            case .uuid(let h, let l): uuids.remove(h, l)
             case .other(let s): others.remove(s)
             }
         }

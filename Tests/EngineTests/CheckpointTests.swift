@@ -9,13 +9,15 @@ import Testing
     @Test func aSinkSkipsABatchIdItAlreadyCommittedForThatQuery() {
         var log = SnapshotLog()
         #expect(!log.alreadyCommitted(queryId: "q", batchId: 0))
-        log.record(queryId: "q", job: .gold, batchId: 0, at: 1, rows: 5)
-        log.record(queryId: "q", job: .gold, batchId: 1, at: 2, rows: 0)
+        log.record(queryId: "q", job: .gold, batchId: 0, batchTimestampMicros: 1, at: 1, rows: 5)
+        log.record(queryId: "q", job: .gold, batchId: 1, batchTimestampMicros: 2, at: 2, rows: 0)
+        log.record(queryId: "q", job: .gold, batchId: 2, batchTimestampMicros: 3, at: 3, rows: 2)
+        #expect([0, 4, 5, 6].map { log.batchTimestamp(ofRow: $0) } == [1, 1, 3, 3])
         #expect(log.alreadyCommitted(queryId: "q", batchId: 1))
         #expect(log.alreadyCommitted(queryId: "q", batchId: 0))  // Iceberg: epoch <= last committed
-        #expect(!log.alreadyCommitted(queryId: "q", batchId: 2))
+        #expect(!log.alreadyCommitted(queryId: "q", batchId: 3))
         #expect(!log.alreadyCommitted(queryId: "other", batchId: 0))
-        #expect(log.committedRows == 5 && log.snapshots.map(\.sequence) == [1, 2])
+        #expect(log.committedRows == 7 && log.snapshots.map(\.sequence) == [1, 2, 3])
     }
 
     @Test func replayAfterACrashBeforeTheCommitLogSkipsTheSinksAndReusesRangeTimestampAndWatermark() {

@@ -125,3 +125,29 @@ import Testing
         }
     }
 }
+
+/// SPEC §7: same input, seed and code -> the same run, batch for batch.
+@Suite struct DeterminismTests {
+    @Test func twoRunsWithTheSameSeedAreIdentical() {
+        let crash = CrashPlan(job: .silverBinance, atMicros: T0 + Time.minutes(4), point: .betweenSinks,
+                              restartAfterMicros: Time.minutes(1))
+        let slow = CostOverride(fromMicros: T0 + Time.minutes(2), untilMicros: T0 + Time.minutes(6),
+                                tables: [.silverKraken], commitFailureProbability: .percent(30))
+        func once() -> Pipeline {
+            let c = makeCluster(binancePartitions: 3)
+            syntheticFeed(c, from: T0, to: CrashTests.feedEnd, binancePerSecond: 20, krakenPerSecond: 2, seed: 9,
+                          faults: true)
+            return pipeline(c, end: CrashTests.runEnd, profile: .production, overrides: [slow], crashes: [crash],
+                            seed: 9).run()
+        }
+        let a = once(), b = once()
+        #expect(a.batchLog == b.batchLog)
+        #expect(a.logLines == b.logLines)
+        #expect(a.metrics == b.metrics)
+        #expect(a.droppedRows == b.droppedRows)
+        #expect(a.tables.map { $0.snapshots } == b.tables.map { $0.snapshots })
+        #expect(Array(a.gold.rows) == Array(b.gold.rows))
+        #expect(Array(a.dlq.rows) == Array(b.dlq.rows))
+        #expect(a.logLines.contains { $0.message.contains("retrying in") })
+    }
+}

@@ -166,3 +166,30 @@ import Testing
                                                              executorMemoryBytes: 22_400))
     }
 }
+
+/// The dedup state's hash set against Swift's `Set`, with inserts and the
+/// rollbacks a crash makes (backward-shift deletion is easy to get wrong).
+@Suite struct UUIDSetTests {
+    @Test(arguments: [UInt64(1), 2, 3])
+    func behavesLikeASetUnderInsertAndRemove(seed: UInt64) {
+        var rng = RandomStreams(seed: seed).stream("test.uuidset")
+        var mine = UUIDSet()
+        var reference = Set<[UInt64]>()
+        for step in 0..<60_000 {
+            // Few distinct values (sequential low bits, as the test ids) so that collisions and removals interact.
+            let h = rng.uniform(below: 4), l = rng.uniform(below: 3_000)
+            if rng.chance(.percent(30)) {
+                mine.remove(h, l); reference.remove([h, l])
+            } else {
+                let a = mine.insert(h, l), b = reference.insert([h, l]).inserted
+                #expect(a == b, "seed \(seed) step \(step)")
+            }
+            if step % 5_000 == 0 {
+                let all = reference.allSatisfy { mine.contains($0[0], $0[1]) }
+                #expect(all && mine.count == reference.count, "seed \(seed) step \(step)")
+            }
+        }
+        let all = reference.allSatisfy { mine.contains($0[0], $0[1]) }
+        #expect(all && mine.count == reference.count, "seed \(seed)")
+    }
+}

@@ -48,7 +48,7 @@ enum FakeWire {
                      vendorData: s.id % 4 == 0 ? nil : ["is_buyer_maker": s.id % 2 == 0 ? "true" : "false", "e": "trade"])
     }
 
-    static func decode(_ bytes: [UInt8]) -> SilverDecodeResult {
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> SilverDecodeResult {
         if bytes.isEmpty { return .failure(.emptyPayload, message: "empty payload", schemaId: nil) }
         if bytes.count < 5 { return .failure(.truncatedHeader, message: "header shorter than 5 bytes", schemaId: nil) }
         if bytes[0] != 0 { return .failure(.invalidMagicByte, message: "magic byte \(bytes[0])", schemaId: nil) }

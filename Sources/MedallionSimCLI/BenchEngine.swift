@@ -1,0 +1,196 @@
+import ArgumentParser
+import Broker
+import Codec
+import Engine
+import Kernel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `medallion-sim bench engine`: a simulated day (or `--hours H`) at
+/// production rates through all five jobs, single-threaded, with every trade
+/// Avro-encoded into Kafka and decoded by Silver. Reports end-to-end trades/s,
+/// simulated time per wall time and peak RSS. Wall-clock time is read here
+/// and nowhere in the simulation.
+struct BenchEngine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Engine throughput: a simulated day at production rates, all five jobs, encode and decode included. Use a release build."
+    )
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(help: "Simulated hours of traffic (the jobs then get 10 more minutes to drain).")
+    var hours: Int = 24
+
+    @Option(help: "Root seed of the generator and the engine.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard (1...168).contains(hours) else { throw ValidationError("--hours must be between 1 and 168 (got \(hours)).") }
+    }
+
+    /// Production-like traffic, generated second by second on the run's own
+    /// scheduler (so Kafka fills as virtual time goes, as with the real
+    /// feeds): Binance ~60 trades/s over 3 partitions keyed by symbol, Kraken
+    /// ~1.5 trades/s on 1 partition; every trade a real V2 Avro message.
+    final class Generator {
+        let cluster: KafkaCluster
+        let encoder: TradeEncoder
+        var rng: RandomStream
+        var produced = 0
+        var encodeSeconds = 0.0
+        static let binanceSymbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "DOGEUSDT"]
+        static let krakenSymbols = ["BTC/USD", "ETH/USD", "SOL/USD"]
+
+        init(cluster: KafkaCluster, registry: SchemaRegistry, seed: UInt64) throws {
+            self.cluster = cluster
+            encoder = try TradeEncoder(registry: registry, schemaId: TradeSchemas.v2Id)
+            rng = RandomStreams(seed: seed).stream("bench.engine.feed")
+        }
+
+        /// A random (version 4) UUID, formatted without per-character appends:
+        /// the generator must not be what the benchmark measures.
+        static func uuid(_ rng: inout RandomStream) -> String {
+            let hi = (rng.nextUInt64() & ~0xF000) | 0x4000
+            let lo = (rng.nextUInt64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+            return String(unsafeUninitializedCapacity: 36) { buf in
+                let hex: StaticString = "0123456789abcdef"
+                var j = 0
+                for k in 0..<32 {
+                    if k == 8 || k == 12 || k == 16 || k == 20 { buf[j] = UInt8(ascii: "-"); j += 1 }
+                    let word = k < 16 ? hi : lo
+                    buf[j] = hex.utf8Start[Int((word >> UInt64(60 - 4 * (k % 16))) & 0xF)]; j += 1
+                }
+                return 36
+            }
+        }
+
+        /// Appends the trades of the second starting at `t`.
+        func second(_ t: Micros) {
+            let clock = ContinuousClock()
+            let started = clock.now
+            for (exchange, perSecond) in [(ExchangeName.binance, 60.0), (.kraken, 1.5)] {
+                let topic = cluster.topic(exchange.topic)!
+                let n = Int(rng.poisson(mean: perSecond))
+                var offsets = (0..<n).map { _ in rng.uniform(in: 0...(Time.microsPerSecond - 1)) }
+                offsets.sort()
+                let symbols = exchange == .binance ? Self.binanceSymbols : Self.krakenSymbols
+                for o in offsets {
+                    let at = t + o
+                    let s = Int(rng.uniform(below: UInt64(symbols.count)))
+                    let symbol = symbols[s]
+                    let quote = exchange == .binance ? "USDT" : "USD"
+                    var trade = Trade(messageId: Self.uuid(&rng), tradeId: String(rng.uniform(in: 1_000_000_000...9_999_999_999)),
+                                      symbol: symbol, exchange: exchange.rawValue,
+                                      timestampMicros: at - rng.uniform(in: 0...1_500_000),
+                                      price: Decimal8(units: rng.uniform(in: 100_000_000...7_000_000_000_000)),
+                                      quantity: Decimal8(units: rng.uniform(in: 10_000...100_000_000)),
+                                      currency: quote, side: rng.chance(.percent(50)) ? .buy : .sell,
+                                      sourceSequence: Int64(produced), ingestionTimestampMicros: at)
+                    if exchange == .binance {
+                        trade.vendorData = ["is_best_match": "true", "m": rng.chance(.percent(50)) ? "true" : "false"]
+                    } else {
+                        trade.tradeConditions = rng.chance(.percent(20)) ? ["market"] : ["limit"]
+                    }
+                    trade.platformSequence = Int64(produced)
+                    let bytes = encoder.encode(trade)
+                    let key = Array(symbol.utf8)
+                    let p = Int(KafkaPartitioner.partition(forKey: key, partitionCount: topic.partitionCount))
+                    topic.partitions[p].append(key: key, value: bytes, timestampMs: at / 1_000, appendedAtMicros: at)
+                    produced += 1
+                }
+            }
+            let d = clock.now - started
+            encodeSeconds += Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+    }
+
+    static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)         // bytes on Darwin
+        #endif
+    }
+
+    func run() throws {
+        let start = UTCDateTime.micros(year: 2026, month: 1, day: 20)
+        let feedEnd = start + Time.hours(Int64(hours))
+        let end = feedEnd + Time.minutes(10)
+        let registry = SchemaRegistry.standard()
+        let cluster = KafkaCluster()
+        cluster.createTopic(ExchangeName.binance.topic, partitions: 3)
+        cluster.createTopic(ExchangeName.kraken.topic, partitions: 1)
+        let scheduler = EventScheduler(clock: VirtualClock(start: start))
+        let generator = try Generator(cluster: cluster, registry: registry, seed: seed)
+        // One event per simulated second, ahead of the engine's events at that time.
+        func feed(_ t: Micros) {
+            generator.second(t)
+            if t + Time.microsPerSecond < feedEnd {
+                scheduler.schedule(at: t + Time.microsPerSecond, priority: 0) { feed($0) }
+            }
+        }
+        scheduler.schedule(at: start, priority: 0) { feed($0) }
+        let config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: seed)
+        let pipeline = Pipeline(cluster: cluster, registry: registry, config: config, scheduler: scheduler)
+
+        let clock = ContinuousClock()
+        let began = clock.now
+        pipeline.run()
+        let elapsed = clock.now - began
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let rss = Self.peakRSSBytes()
+
+        let produced = generator.produced
+        let simulatedSeconds = Double(end - start) / 1e6
+        let tradesPerSecond = Double(produced) / wall
+        let ratio = simulatedSeconds / wall
+        let bronze = pipeline.bronzeBinance.rowCount + pipeline.bronzeKraken.rowCount
+        let silver = pipeline.silverBinance.rowCount + pipeline.silverKraken.rowCount
+        let dlq = pipeline.dlq.rowCount
+        let gold = pipeline.gold.rowCount
+        let batches = pipeline.batchLog.count
+        let consistent = bronze == produced && silver + dlq == bronze && gold == silver && dlq == 0
+        let dayWall = wall * 24 / Double(hours)
+        let targets: [(String, Bool)] = [
+            ("trades/s end to end >= 150000", tradesPerSecond >= 150_000),
+            ("a simulated 24 h in < 60 s of wall time", dayWall < 60),
+            ("peak RSS < 4 GiB", rss < 4 << 30),
+            ("every trade in Bronze, Silver and Gold exactly once", consistent),
+        ]
+        let tableBytes = pipeline.tables.reduce(0) { $0 + $1.storageBytes }
+
+        switch format {
+        case .text:
+            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, one thread, seed \(seed)")
+            print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")
+            print("  rows                   bronze \(bronze), silver \(silver), dlq \(dlq), gold \(gold); batches \(batches)")
+            print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.encodeSeconds)) s)")
+            print("  trades/s end to end    \(Int(tradesPerSecond.rounded()))")
+            print("  simulated/wall time    \(Int(ratio.rounded())) x  (24 h would take \(fmt(dayWall)) s)")
+            print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB: "
+                  + pipeline.tables.map { "\($0.name.rawValue) \($0.storageBytes >> 20)" }.joined(separator: ", ") + ")")
+            for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
+        case .json:
+            let parts = [
+                "\"hours\":\(hours)", "\"seed\":\(seed)", "\"trades\":\(produced)",
+                "\"bronze_rows\":\(bronze)", "\"silver_rows\":\(silver)", "\"dlq_rows\":\(dlq)", "\"gold_rows\":\(gold)",
+                "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.encodeSeconds))",
+                "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",
+                "\"day_wall_seconds\":\(fmt(dayWall))", "\"peak_rss_bytes\":\(rss)", "\"table_storage_bytes\":\(tableBytes)",
+                "\"targets_met\":\(targets.allSatisfy { $0.1 })",
+            ]
+            print("{" + parts.sorted().joined(separator: ",") + "}")
+        }
+        if !consistent { throw ChecksFailed() }
+    }
+
+    private func fmt(_ x: Double) -> String { String(Double(Int((x * 100).rounded())) / 100) }
+}
