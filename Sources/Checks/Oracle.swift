@@ -425,6 +425,7 @@ public enum Oracle {
             guard let jc = p.config.jobs.first(where: { $0.job == job }) else { continue }
             var f = JobFigures(triggerMicros: jc.triggerMicros)
             var runsSeen = Set<Int>()
+            var batchesInRun: [Int: Int] = [:]
             for b in records {
                 f.attempts += 1
                 if b.outcome == .committed { f.batches += 1 }
@@ -434,6 +435,9 @@ public enum Oracle {
                 f.batchStarts.append(b.startMicros)
                 f.batchRows.append(Int64(b.rowsIn))
                 let isStartup = runsSeen.insert(b.runNumber).inserted
+                batchesInRun[b.runNumber, default: 0] += 1
+                // The batch after start-up works off the backlog the start-up built.
+                let isCatchUp = batchesInRun[b.runNumber] == 2
                 if isStartup && f.firstBatchMicros == nil { f.firstBatchMicros = elapsed }
                 // Spark's ProcessingTimeExecutor: behind when elapsed > interval, strictly.
                 let behind = elapsed > jc.triggerMicros
@@ -441,7 +445,9 @@ public enum Oracle {
                     jobProblems.append("\(job.rawValue) batch \(b.batchId): took \(ms(elapsed)) ms of a \(ms(jc.triggerMicros)) ms trigger, engine says behind=\(b.behind)")
                 }
                 if behind { f.behind += 1; f.behindTimes.append(end); if !isStartup { f.behindAfterStartup += 1 } }
-                if !isStartup && !b.isNoDataBatch {
+                // The headroom band is the feed's steady state: not start-up, not
+                // the drain after the feeds stop (whose batches are small by construction).
+                if !isStartup && !isCatchUp && !b.isNoDataBatch && b.startMicros < input.feedEndMicros {
                     let headroom = jc.triggerMicros - elapsed
                     f.minHeadroomAfterStartup = min(f.minHeadroomAfterStartup ?? headroom, headroom)
                     f.maxHeadroomAfterStartup = max(f.maxHeadroomAfterStartup ?? headroom, headroom)

@@ -48,6 +48,11 @@ import Testing
         #expect(steady.count >= 18)
         #expect(Self.seconds(steady).allSatisfy { $0 >= 40 && $0 <= 50 }, "\(Self.seconds(steady))")
         #expect(steady.allSatisfy { !$0.behind })
+        // Decision #013's fix: nothing behind after start-up, the catch-up batch
+        // right after it included, and 10-20 s of headroom.
+        #expect(all.dropFirst().allSatisfy { !$0.behind }, "\(Self.seconds(Array(all.prefix(4))))")
+        #expect(steady.allSatisfy { $0.headroomMicros! >= sec(10) && $0.headroomMicros! <= sec(20) },
+                "\(steady.map { Double($0.headroomMicros!) / 1e6 })")
         let gold = Self.steady(p, .gold).filter { !$0.isNoDataBatch }
         #expect(gold.count >= 18)
         #expect(Self.seconds(gold).allSatisfy { $0 >= 30 && $0 <= 40 }, "\(Self.seconds(gold))")
