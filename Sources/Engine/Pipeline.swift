@@ -220,3 +220,11 @@ public final class Pipeline {
         log(end, r.job, .error, "Dedup state of \(r.stateKeys) keys (\(r.stateBytes) bytes) exceeds executor memory (\(memory) bytes)")
     }
 }
+
+extension Pipeline {
+    /// Test only: rewrites batch record `i` of the log, so tests can prove the
+    /// oracle recomputes what the log claims instead of believing it.
+    public func testOnly_rewriteBatch(_ i: Int, _ change: (inout BatchRecord) -> Void) {
+        change(&batchLog[i])
+    }
+}

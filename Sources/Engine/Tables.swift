@@ -48,6 +48,19 @@ struct SnapshotLog {
         committedRows += rows
     }
 
+    /// Test only: forgets the last committed row, as a lost write would
+    /// (later empty snapshots, e.g. no-data batches, shift down by one row).
+    mutating func testOnly_forgetLastRow() {
+        guard let k = snapshots.lastIndex(where: { $0.rowCount > 0 }) else { return }
+        for j in k..<snapshots.count {
+            let s = snapshots[j]
+            snapshots[j] = Snapshot(sequence: s.sequence, queryId: s.queryId, job: s.job, batchId: s.batchId,
+                                    committedAtMicros: s.committedAtMicros, firstRow: j == k ? s.firstRow : s.firstRow - 1,
+                                    rowCount: j == k ? s.rowCount - 1 : s.rowCount)
+        }
+        committedRows -= 1
+    }
+
     /// The batch timestamp of the snapshot holding committed row `row`. O(log snapshots).
     func batchTimestamp(ofRow row: Int) -> Micros {
         precondition(row < committedRows, "row \(row) is not committed")
@@ -413,5 +426,31 @@ public final class GoldTable: MedallionTable {
             let c = UTCDateTime(micros: h * Time.microsPerHour)
             return GoldPartition(exchangeDate: c.dateString, exchangeHour: Int(c.hour), rowCount: counts[h]!)
         }
+    }
+}
+
+// MARK: - Test-only corruption hooks
+//
+// These exist so tests can prove that every check of the independent oracle
+// can fail: each breaks one promise the engine keeps. Nothing but tests calls them.
+
+extension GoldTable {
+    /// Loses the last committed Gold row.
+    public func testOnly_loseLastRow() { log.testOnly_forgetLastRow() }
+
+    /// Commits a second copy of committed row `i` in a snapshot of its own.
+    public func testOnly_duplicateRow(_ i: Int, silver: SilverTable) {
+        precondition(i < rowCount && stagedCount == 0)
+        let last = log.snapshots.last!
+        stage(from: silver, input: Int(sourceInput[i]), row: Int(sourceRow[i]), eventSeconds: eventSeconds[i])
+        _ = commitStaged(queryId: last.queryId + "-corrupt", job: .gold, batchId: last.batchId,
+                         batchTimestampMicros: log.batchTimestamp(ofRow: i), at: last.committedAtMicros)
+    }
+}
+
+extension DlqTable {
+    /// Files DLQ row `i` under another reason (its category follows the reason).
+    public func testOnly_setReason(_ i: Int, _ reason: DeadLetterReason) {
+        cols.reason[i] = UInt8(DeadLetterReason.allCases.firstIndex(of: reason)!)
     }
 }
