@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SIM_RELEASE = .build/release/medallion-sim
 
-.PHONY: deps test check build release bench clean
+.PHONY: deps test check determinism build release bench clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -22,6 +22,11 @@ test: deps
 
 check: release
 	$(SIM_RELEASE) check
+
+# Every scenario twice, the second time under another time zone, locale and
+# working directory: outputs must be byte-identical (SPEC §7).
+determinism: release
+	scripts/determinism.sh
 
 bench: release
 	$(SIM_RELEASE) bench codec
