@@ -157,8 +157,8 @@ enum LineDiff {
         var i = 0, j = 0
         while i < n || j < m {
             if i < n && j < m && a[i] == b[j] { i += 1; j += 1 }
-            else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) { ops.append(.added(j)); j += 1 }
-            else { ops.append(.removed(i)); i += 1 }
+            else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) { ops.append(.removed(i)); i += 1 }
+            else { ops.append(.added(j)); j += 1 }
         }
         return ops
     }
