@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "Broker", "Codec", "Kernel"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Codec", "Broker", "Kernel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Broker", "Codec", "Kernel"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Kernel"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Engine", "Kernel"]),
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI"]),
     ]

@@ -1,3 +1,4 @@
+import Kernel
 /// A minimal JSON value, enough to read Avro schema declarations.
 ///
 /// Why not libavro's parser: `avro_schema_from_json` drops `logicalType`,
@@ -79,25 +80,9 @@ indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The same escaping as every other JSON the project writes.
     static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        Kernel.JSONValue.writeString(s, into: &out)
     }
 
     private struct Parser {

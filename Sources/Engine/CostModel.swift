@@ -1,12 +1,14 @@
 import Kernel
 
-/// A seeded distribution of a latency: log-normal with a median and a shape.
+/// A seeded distribution of a table-commit latency: log-normal with a median
+/// and a shape. (Producer-to-broker delivery latency is Broker's
+/// `LatencyDistribution`.)
 ///
 /// `sigma` is the standard deviation of the underlying normal; 0 makes the
 /// latency constant (the median). Draws are quantized to whole microseconds
 /// (see `RandomStream.logNormalMicros`), and clamped to `maxMicros` when set,
 /// so a long tail can never produce an absurd value.
-public struct LatencyDistribution: Sendable, Equatable {
+public struct CommitLatency: Sendable, Equatable {
     public var medianMicros: Micros
     public var sigma: Double
     public var maxMicros: Micros?
@@ -15,8 +17,8 @@ public struct LatencyDistribution: Sendable, Equatable {
         self.medianMicros = medianMicros; self.sigma = sigma; self.maxMicros = maxMicros
     }
 
-    public static func constant(_ micros: Micros) -> LatencyDistribution {
-        LatencyDistribution(medianMicros: micros, sigma: 0)
+    public static func constant(_ micros: Micros) -> CommitLatency {
+        CommitLatency(medianMicros: micros, sigma: 0)
     }
 
     func draw(_ rng: inout RandomStream) -> Micros {
@@ -52,7 +54,7 @@ public struct JobProfile: Sendable, Equatable {
     /// Per-record work is divided by this (>= 1).
     public var executorCores: Int
     /// Latency of one table commit (one attempt), per sink.
-    public var commitLatency: LatencyDistribution
+    public var commitLatency: CommitLatency
     /// Memory one dedup key holds in the state store (key row, value row,
     /// map entry and object headers). Zero for stateless jobs.
     public var stateBytesPerKey: Int64
@@ -63,7 +65,7 @@ public struct JobProfile: Sendable, Equatable {
 
     public init(startupMicros: Micros, batchOverheadMicros: Micros, decodeNanosPerRecord: Int64 = 0,
                 validateNanosPerRecord: Int64 = 0, writeNanosPerRecord: Int64 = 0, executorCores: Int = 1,
-                commitLatency: LatencyDistribution, stateBytesPerKey: Int64 = 0,
+                commitLatency: CommitLatency, stateBytesPerKey: Int64 = 0,
                 executorMemoryBytes: Int64 = 1 << 30, restartDelayMicros: Micros = 30 * Time.microsPerSecond) {
         self.startupMicros = startupMicros; self.batchOverheadMicros = batchOverheadMicros
         self.decodeNanosPerRecord = decodeNanosPerRecord; self.validateNanosPerRecord = validateNanosPerRecord

@@ -10,14 +10,14 @@ extension CostProfile {
             batchOverheadMicros: 2 * Time.microsPerSecond,
             writeNanosPerRecord: 200_000,
             executorCores: 2,
-            commitLatency: LatencyDistribution(medianMicros: 1_500_000, sigma: 0.25, maxMicros: 30 * Time.microsPerSecond),
+            commitLatency: CommitLatency(medianMicros: 1_500_000, sigma: 0.25, maxMicros: 30 * Time.microsPerSecond),
             executorMemoryBytes: 1 << 30),
         .bronzeKraken: JobProfile(
             startupMicros: 20 * Time.microsPerSecond,
             batchOverheadMicros: 2 * Time.microsPerSecond,
             writeNanosPerRecord: 200_000,
             executorCores: 2,
-            commitLatency: LatencyDistribution(medianMicros: 1_500_000, sigma: 0.25, maxMicros: 30 * Time.microsPerSecond),
+            commitLatency: CommitLatency(medianMicros: 1_500_000, sigma: 0.25, maxMicros: 30 * Time.microsPerSecond),
             executorMemoryBytes: 1 << 30),
         .silverBinance: JobProfile(
             startupMicros: 105 * Time.microsPerSecond,
@@ -26,7 +26,7 @@ extension CostProfile {
             validateNanosPerRecord: 1_000_000,
             writeNanosPerRecord: 2_000_000,
             executorCores: 2,
-            commitLatency: LatencyDistribution(medianMicros: 5 * Time.microsPerSecond, sigma: 0.15, maxMicros: 60 * Time.microsPerSecond),
+            commitLatency: CommitLatency(medianMicros: 5 * Time.microsPerSecond, sigma: 0.15, maxMicros: 60 * Time.microsPerSecond),
             executorMemoryBytes: 1 << 30),
         .silverKraken: JobProfile(
             startupMicros: 100 * Time.microsPerSecond,
@@ -35,7 +35,7 @@ extension CostProfile {
             validateNanosPerRecord: 1_000_000,
             writeNanosPerRecord: 2_000_000,
             executorCores: 2,
-            commitLatency: LatencyDistribution(medianMicros: 2_500_000, sigma: 0.15, maxMicros: 60 * Time.microsPerSecond),
+            commitLatency: CommitLatency(medianMicros: 2_500_000, sigma: 0.15, maxMicros: 60 * Time.microsPerSecond),
             executorMemoryBytes: 1 << 30),
         .gold: JobProfile(
             startupMicros: 60 * Time.microsPerSecond,
@@ -44,7 +44,7 @@ extension CostProfile {
             validateNanosPerRecord: 1_000_000,
             writeNanosPerRecord: 2_500_000,
             executorCores: 2,
-            commitLatency: LatencyDistribution(medianMicros: 8 * Time.microsPerSecond, sigma: 0.15, maxMicros: 60 * Time.microsPerSecond),
+            commitLatency: CommitLatency(medianMicros: 8 * Time.microsPerSecond, sigma: 0.15, maxMicros: 60 * Time.microsPerSecond),
             stateBytesPerKey: 224,
             executorMemoryBytes: 512 << 20),
     ])

@@ -10,6 +10,16 @@ func scenarioPath(_ nameOrPath: String, directory: String) -> String {
     return "\(directory)/\(nameOrPath).yaml"
 }
 
+/// The named scenarios, or the whole library; every file is parsed first so a
+/// bad one stops the command before any work (exit 2).
+func selectedScenarios(_ names: [String], _ options: ScenarioOptions) throws -> [String] {
+    let paths = names.isEmpty
+        ? try ScenarioParser.libraryPaths(in: options.scenarios)
+        : names.map { scenarioPath($0, directory: options.scenarios) }
+    for p in paths { _ = try ScenarioParser.load(path: p, overrides: options.overrides) }
+    return paths
+}
+
 struct ScenarioOptions: ParsableArguments {
     @Option(name: .long, help: "Folder of scenario files.")
     var scenarios = "scenarios"
@@ -114,11 +124,7 @@ struct Check: ParsableCommand {
     @OptionGroup var format: FormatOption
 
     func run() throws {
-        let paths = scenarioNames.isEmpty
-            ? try ScenarioParser.libraryPaths(in: options.scenarios)
-            : scenarioNames.map { scenarioPath($0, directory: options.scenarios) }
-        // Parse everything first: a bad file stops the run before any work (exit 2).
-        for p in paths { _ = try ScenarioParser.load(path: p, overrides: options.overrides) }
+        let paths = try selectedScenarios(scenarioNames, options)
         let store = GoldenStore(root: golden)
         var report = JUnitReport()
         var failed: [String] = []
@@ -176,10 +182,7 @@ struct Bless: ParsableCommand {
     @OptionGroup var format: FormatOption
 
     func run() throws {
-        let paths = scenarioNames.isEmpty
-            ? try ScenarioParser.libraryPaths(in: options.scenarios)
-            : scenarioNames.map { scenarioPath($0, directory: options.scenarios) }
-        for p in paths { _ = try ScenarioParser.load(path: p, overrides: options.overrides) }
+        let paths = try selectedScenarios(scenarioNames, options)
         let store = GoldenStore(root: golden)
         var refused: [String] = []
         for path in paths {

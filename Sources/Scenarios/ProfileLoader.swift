@@ -49,7 +49,7 @@ public enum ProfileLoader {
             validateNanosPerRecord: try nanos("validate_per_record"),
             writeNanosPerRecord: try nanos("write_per_record"),
             executorCores: Int(try m.required("executor_cores").int(in: 1...1024)),
-            commitLatency: Engine.LatencyDistribution(
+            commitLatency: CommitLatency(
                 medianMicros: try m.required("commit_latency_median").duration(),
                 sigma: Double(sigma.units) / Double(Decimal8.unitsPerWhole),
                 maxMicros: try m.required("commit_latency_max").duration()),

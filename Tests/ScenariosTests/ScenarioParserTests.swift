@@ -5,6 +5,7 @@ import Glibc
 import Kernel
 import Codec
 @testable import Scenarios
+import Engine
 
 @Suite struct ScenarioParserTests {
     static let full = """
@@ -151,5 +152,22 @@ import Codec
         fputs("name: baseline\ndescription: x\nduration: 1m\n", f)
         fclose(f)
         #expect(throws: InputError.self) { try ScenarioParser.load(path: path) }
+    }
+}
+
+@Suite struct ProfileLoaderTests {
+    @Test func productionFileIsTheEnginesProductionProfile() throws {
+        let p = try ProfileLoader.load(name: "production", directory: ScenarioLibraryTests.repoRoot + "/scenarios/profiles")
+        #expect(p == CostProfile.production)
+    }
+
+    @Test func aProfileMissingAKeyOrJobIsNamed() throws {
+        let text = try readTextFile(ScenarioLibraryTests.repoRoot + "/scenarios/profiles/production.yaml")
+        let noRestart = text.replacingOccurrences(of: "    restart_delay: 30s\n  gold:", with: "  gold:")
+        #expect(throws: InputError.self) { try ProfileLoader.parse(noRestart, file: "p.yaml") }
+        let typo = text.replacingOccurrences(of: "    startup: 60s", with: "    start_up: 60s")
+        do { _ = try ProfileLoader.parse(typo, file: "p.yaml"); Issue.record("accepted a typo") } catch {
+            #expect(error.problem.contains("unknown key 'jobs.gold.start_up'; did you mean 'startup'?"))
+        }
     }
 }
