@@ -36,6 +36,8 @@ struct SVGChart {
     /// Axes in milliseconds get ticks at whole seconds, minutes or hours.
     var xIsTime = true
     var yIsTime = false
+    /// A y axis in bytes gets ticks at whole KiB or MiB.
+    var yIsBytes = false
 
     static let width: Int64 = 460, height: Int64 = 250
     static let left: Int64 = 64, right: Int64 = 16, top: Int64 = 40, bottom: Int64 = 44
@@ -58,7 +60,12 @@ struct SVGChart {
         let xMin = xMinRaw, xMax = xMaxRaw == xMinRaw ? xMinRaw + 1 : xMaxRaw
         let yMin = min(0, ys.min() ?? 0)
         let ySpan = max(ys.max() ?? 1, yMin + 1) - yMin
-        let yTickStep = yIsTime ? niceTimeStep(ySpan, ticks: 5) : niceStep(ySpan, ticks: 5)
+        let yTickStep: Int64
+        if yIsTime { yTickStep = niceTimeStep(ySpan, ticks: 5) }
+        else if yIsBytes {
+            let unit: Int64 = ySpan >= 4 << 30 ? 1 << 30 : ySpan >= 4 << 20 ? 1 << 20 : ySpan >= 4 << 10 ? 1 << 10 : 1
+            yTickStep = niceStep(ySpan / unit, ticks: 5) * unit
+        } else { yTickStep = niceStep(ySpan, ticks: 5) }
         let yMax = ceilTo(max(ys.max() ?? 1, yMin + 1), yTickStep)
         let yLow = -ceilTo(-yMin, yTickStep)
         func px(_ x: Int64) -> Int64 { Self.left + (x - xMin) * pw / (xMax - xMin) }

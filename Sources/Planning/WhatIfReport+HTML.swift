@@ -167,7 +167,7 @@ extension WhatIfReport {
             title: "Gold dedup state (never evicted)", xLabel: "virtual time since start", yLabel: "state size",
             series: [.init(name: "state", color: SVGChart.palette[3], points: bytes, dots: false)],
             rules: stateRules, yFormat: formatBytes, xFormat: offset,
-            note: "executor memory \(formatBytes(p.executorMemoryBytes)); full: \(stateText(p))"))
+            note: "executor memory \(formatBytes(p.executorMemoryBytes)); full: \(stateText(p))", yIsBytes: true))
         return charts
     }
 
