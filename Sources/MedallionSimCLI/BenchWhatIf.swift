@@ -2,6 +2,11 @@ import ArgumentParser
 import Foundation
 import Kernel
 import Planning
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `medallion-sim bench whatif`: the parallel speed-up of a 16-point sweep,
 /// 1 worker against 2. Wall-clock time is read here only.
@@ -17,7 +22,7 @@ struct BenchWhatIf: ParsableCommand {
     var scenario = "scenarios/incident-013-silver-binance-30s.yaml"
 
     @Option(help: "Override the scenario's duration (shorter runs measure faster).")
-    var duration = "20m"
+    var duration = "10m"
 
     @Option(help: "Folder of cost profiles.")
     var profiles = "scenarios/profiles"
@@ -30,22 +35,35 @@ struct BenchWhatIf: ParsableCommand {
                                        profilesDirectory: profiles)
         let all = plan.points.map(\.index)
         let clock = ContinuousClock()
-        func timed(_ workers: Int) throws -> (Double, String) {
+        // CPU seconds of the whole process (all threads): cpu / wall near the
+        // worker count means the workers really ran at once; much less means
+        // the cores were busy with something else and the ratio says little.
+        func cpuSeconds() -> Double {
+            var u = rusage()
+            #if canImport(Glibc)
+            getrusage(RUSAGE_SELF.rawValue, &u)  // Glibc imports the constant as an enum
+            #else
+            getrusage(RUSAGE_SELF, &u)
+            #endif
+            return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+        }
+        func timed(_ workers: Int) throws -> (wall: Double, cpu: Double, results: String) {
+            let cpu0 = cpuSeconds()
             let began = clock.now
             let points = try WhatIfRunner.run(plan, indices: all, workers: workers)
             let elapsed = clock.now - began
             let s = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            return (s, WhatIfResults(definition: plan.definition, shard: .whole, points: points).json.compact)
+            return (s, cpuSeconds() - cpu0, WhatIfResults(definition: plan.definition, shard: .whole, points: points).json.compact)
         }
-        let (one, r1) = try timed(1)
-        let (two, r2) = try timed(2)
+        let (one, cpu1, r1) = try timed(1)
+        let (two, cpu2, r2) = try timed(2)
         let ratio = two / max(one, 1e-9)
         let identical = r1 == r2
         switch output.format {
         case .text:
             print("whatif: \(plan.points.count) points of \(scenario) (duration \(duration)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print("1 worker:  \(fmt(one, 2)) s")
-            print("2 workers: \(fmt(two, 2)) s")
+            print("1 worker:  \(fmt(one, 2)) s wall, \(fmt(cpu1, 2)) s CPU (\(fmt(cpu1 / max(one, 1e-9), 2)) cores busy)")
+            print("2 workers: \(fmt(two, 2)) s wall, \(fmt(cpu2, 2)) s CPU (\(fmt(cpu2 / max(two, 1e-9), 2)) cores busy)")
             print("ratio 2/1: \(fmt(ratio, 3)) (target <= 0.600)\(ratio <= 0.6 ? "" : "  NOT MET")")
             print("results byte-identical: \(identical ? "yes" : "NO")")
         case .json:
@@ -53,6 +71,7 @@ struct BenchWhatIf: ParsableCommand {
                 "bench": .string("whatif"), "points": .int(plan.points.count), "scenario": .string(scenario),
                 "duration": .string(duration), "cores": .int(ProcessInfo.processInfo.activeProcessorCount),
                 "seconds_1_worker": .number(fmt(one, 3)), "seconds_2_workers": .number(fmt(two, 3)),
+                "cpu_seconds_1_worker": .number(fmt(cpu1, 3)), "cpu_seconds_2_workers": .number(fmt(cpu2, 3)),
                 "ratio": .number(fmt(ratio, 3)), "target_ratio": .number("0.600"),
                 "results_identical": .bool(identical),
             ]).compact)

@@ -75,7 +75,9 @@ struct SVGChart {
         var y = yLow
         while y <= yMax {
             out += "<line x1=\"\(Self.left)\" y1=\"\(py(y))\" x2=\"\(w - Self.right)\" y2=\"\(py(y))\" class=\"grid\"/>"
-            out += "<text x=\"\(Self.left - 6)\" y=\"\(py(y) + 4)\" text-anchor=\"end\" class=\"tick\">\(escapeXML(yFormat(y)))</text>"
+            // Time ticks a whole number of minutes apart read as 2m, 4m, 1h30m; others as seconds.
+            let label = yIsTime && yTickStep % 60_000 == 0 ? DurationParser.format(y * 1_000) : yFormat(y)
+            out += "<text x=\"\(Self.left - 6)\" y=\"\(py(y) + 4)\" text-anchor=\"end\" class=\"tick\">\(escapeXML(label))</text>"
             y += yTickStep
         }
         // X axis ticks.
@@ -167,8 +169,6 @@ func escapeXML(_ s: String) -> String {
 /// `1m30s`-style axis labels for milliseconds: whole seconds or minutes.
 func formatAxisMs(_ ms: Int64) -> String {
     if ms == 0 { return "0" }
-    if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
-    if ms % 60_000 == 0 && ms >= 600_000 { return "\(ms / 60_000)m" }
     if ms % 1_000 == 0 { return "\(ms / 1_000)s" }
     return "\(ms)ms"
 }
