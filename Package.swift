@@ -56,7 +56,7 @@ let package = Package(
         // Independent oracle, golden files, reports.
         .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios"]),
         // Capacity planning: what-if sweeps, shards and their merge, reports.
-        .target(name: "Planning", dependencies: ["Kernel", "Engine", "Scenarios", "Checks"]),
+        .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"]),
         // The `medallion-sim` command.
         .executableTarget(
             name: "MedallionSimCLI",

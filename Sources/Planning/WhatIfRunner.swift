@@ -1,5 +1,7 @@
 import Checks
+import Codec
 import Engine
+import Exchanges
 import Foundation
 import Kernel
 import Scenarios
@@ -44,8 +46,16 @@ public enum WhatIfRunner {
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws(InputError) -> [PointResult] {
         let state = SharedState(count: indices.count)
         let n = max(1, min(workers, maxWorkers, indices.count))
+        // Start the biggest points first, so no worker is left alone with a
+        // big one at the end. Only the order of work changes: results are
+        // still stored and returned by position.
+        let order = indices.indices.sorted {
+            let a = estimatedCost(plan.scenarios[indices[$0]]), b = estimatedCost(plan.scenarios[indices[$1]])
+            return a != b ? a > b : $0 < $1
+        }
         let work: @Sendable () -> Void = {
-            while let k = state.next() {
+            while let next = state.next() {
+                let k = order[next]
                 let outcome: Result<PointResult, InputError>
                 outcome = Result { () throws(InputError) in try runPoint(plan, index: indices[k]) }
                 state.store(outcome, at: k) { done in progress?(done, indices.count) }
@@ -75,6 +85,18 @@ public enum WhatIfRunner {
             }
         }
         return out
+    }
+
+    /// A point's size for scheduling only (never reported): the messages its
+    /// feeds produce, roughly, plus its virtual time (batches cost too).
+    static func estimatedCost(_ s: Scenario) -> Double {
+        var messagesPerSecond = 0.0
+        for e in ExchangeName.allCases {
+            let c = ScenarioRunner.feedConfig(e, s.exchanges[e])
+            messagesPerSecond += c.baseRatePerSecond * c.rateMultiplier
+        }
+        let seconds = Double(s.durationMicros / Time.microsPerSecond)
+        return seconds * messagesPerSecond + Double((s.durationMicros + s.drainMicros) / Time.microsPerSecond)
     }
 
     /// The counter and the result slots the workers share, behind one lock.
