@@ -2,7 +2,7 @@
 //
 // The module list is the architecture (see docs/ARCHITECTURE.md). Dependencies
 // point one way: Kernel <- Codec <- Broker/Exchanges <- Engine <- Scenarios <-
-// Checks <- CLI. The engine never sees the exchanges' ground-truth labels; only
+// Checks <- Planning <- CLI. The engine never sees the exchanges' ground-truth labels; only
 // the checks do.
 import PackageDescription
 
@@ -55,11 +55,13 @@ let package = Package(
         ),
         // Independent oracle, golden files, reports.
         .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios"]),
+        // Capacity planning: what-if sweeps, shards and their merge, reports.
+        .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"]),
         // The `medallion-sim` command.
         .executableTarget(
             name: "MedallionSimCLI",
             dependencies: [
-                "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks",
+                "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks", "Planning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Broker", "Codec", "Kernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Engine", "Kernel"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Checks", "Scenarios", "Engine", "Kernel"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI"]),
     ]
 )

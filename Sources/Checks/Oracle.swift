@@ -71,8 +71,8 @@ public enum Oracle {
     static let alertThreshold: Int64 = 3
     static let alertForMicros: Micros = 10 * Time.microsPerMinute
     static let alertEvaluationMicros: Micros = Time.microsPerMinute
-    static let silverLatencySLAMicros: Micros = 60 * Time.microsPerSecond
-    static let endToEndSLAMicros: Micros = 5 * Time.microsPerMinute
+    public static let silverLatencySLAMicros: Micros = 60 * Time.microsPerSecond
+    public static let endToEndSLAMicros: Micros = 5 * Time.microsPerMinute
 
     // swiftlint:disable:next function_body_length
     public static func check(_ input: OracleInput) -> OracleResult {
