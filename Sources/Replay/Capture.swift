@@ -133,6 +133,13 @@ public struct Capture: Equatable, Sendable {
     /// The messages, in file order (each materialized on access).
     public var messages: Messages { Messages(capture: self) }
 
+    /// Same schemas and same messages in the same order (however topics and
+    /// keys happen to be interned).
+    public static func == (a: Capture, b: Capture) -> Bool {
+        guard a.schemas == b.schemas, a.messageCount == b.messageCount else { return false }
+        return (0..<a.messageCount).allSatisfy { a.message($0) == b.message($0) }
+    }
+
     public struct Messages: RandomAccessCollection {
         let capture: Capture
         public var startIndex: Int { 0 }

@@ -8,6 +8,9 @@ public struct IgnoredTopic: Equatable, Sendable {
     public var topic: String
     public var messages: Int
     public var partitions: Int
+    public init(topic: String, messages: Int, partitions: Int) {
+        self.topic = topic; self.messages = messages; self.partitions = partitions
+    }
 }
 
 /// A capture placed on the virtual clock: a simulated Kafka cluster holding
