@@ -113,13 +113,18 @@ public final class TopicPartition {
         timestampsMs.append(timestampMs)
         appendedAt.append(appendedAtMicros)
         keyIndex.append(intern(key))
-        valueBytes.append(contentsOf: valueBuffer)
+        // As typed bytes, so the append is one copy rather than a byte-by-byte iteration.
+        valueBytes.append(contentsOf: valueBuffer.assumingMemoryBound(to: UInt8.self))
         valueEnds.append(valueBytes.count)
     }
 
     private func intern(_ key: [UInt8]?) -> Int32 {
         guard let key else { return -1 }
-        if let i = keyLookup[key] { return i }
+        // A feed has a handful of keys (one per symbol): a scan, whose array
+        // comparison short-cuts on a shared buffer, beats hashing the bytes.
+        if distinctKeys.count <= 16 {
+            for (i, k) in distinctKeys.enumerated() where k == key { return Int32(i) }
+        } else if let i = keyLookup[key] { return i }
         let i = Int32(distinctKeys.count)
         distinctKeys.append(key)
         keyLookup[key] = i

@@ -93,6 +93,15 @@ public struct Capture: Equatable, Sendable {
         return i
     }
 
+    /// Interns a key given in place (the readers' path: no allocation for a known key).
+    public mutating func internKey(bytes: UnsafeRawBufferPointer) -> Int32 {
+        if distinctKeys.count <= 16 {
+            for (i, k) in distinctKeys.enumerated() where k.count == bytes.count
+                && k.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return Int32(i) }
+        }
+        return internKey(Array(bytes))
+    }
+
     public mutating func append(_ m: CapturedMessage) {
         let t = internTopic(m.topic), k = internKey(m.key)
         if let v = m.value {
@@ -110,7 +119,7 @@ public struct Capture: Equatable, Sendable {
         precondition(topic >= 0 && Int(topic) < topics.count && key < Int32(distinctKeys.count))
         topicIndex.append(topic); partitions.append(partition); offsets.append(offset)
         timestampsMs.append(timestampMs); appendTimes.append(appendTimeMicros); keyIndex.append(key)
-        if let value { valueBytes.append(contentsOf: value) }
+        if let value { valueBytes.append(contentsOf: value.assumingMemoryBound(to: UInt8.self)) }
         valueEnds.append(valueBytes.count)
         valueIsNull.append(value == nil ? 1 : 0)
     }
@@ -162,7 +171,7 @@ public enum CaptureReader {
         fclose(f)
         var bytes: [UInt8]
         if n == 4 && head == zstdMagic {
-            do { bytes = try ZstdFile.read(path) } catch {
+            do { bytes = try readZstd(path) } catch {
                 throw InputError(file: path, line: 0, problem: "corrupt or truncated zstd data: \(error)")
             }
         } else {
@@ -174,6 +183,18 @@ public enum CaptureReader {
             return try CompactCapture.decode(bytes, file: path)
         }
         return try parseJSONLines(bytes, file: path)
+    }
+
+    /// The whole decompressed file, grown in few large steps (a capture of a
+    /// few hours is hundreds of MB; per-chunk regrowth would copy it repeatedly).
+    static func readZstd(_ path: String) throws -> [UInt8] {
+        let r = try ZstdReader(path: path)
+        var out: [UInt8] = []
+        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int {
+            out.reserveCapacity(size * 4)  // captures compress about 3:1
+        }
+        while let chunk = try r.readChunk() { out.append(contentsOf: chunk) }
+        return out
     }
 
     private struct Line: Decodable {
@@ -424,7 +445,7 @@ public enum CompactCapture {
         c.reserveCapacity(messages: raw.count / 160, valueBytes: raw.count)
         var r = Cursor(b: raw, i: magic.count, file: file)
         let registry = SchemaRegistry()
-        var lastOffset: [Int64: Int64] = [:]
+        var lastOffset: [[Int64]] = []  // per topic, per partition; -1 before the first message
         var lastTs: Int64 = 0
         while r.i < raw.count {
             r.record += 1
@@ -441,17 +462,24 @@ public enum CompactCapture {
                 let name = try r.text()
                 guard !name.isEmpty else { throw r.fail("empty topic") }
                 guard c.internTopic(name) == Int32(c.topics.count - 1) else { throw r.fail("topic '\(name)' defined twice") }
+                lastOffset.append([])
             case 3, 4:
                 let ti = try r.varint()
                 guard ti < UInt64(c.topics.count) else { throw r.fail("unknown topic index \(ti)") }
                 let p = try r.varint()
                 guard p <= UInt64(Int32.max) else { throw r.fail("partition out of range") }
-                let pk = Int64(ti) << 32 | Int64(p)
                 let delta = try r.varint()
                 guard delta >= 1, delta < UInt64(Int64.max / 4) else {
                     throw r.fail("offset of \(c.topics[Int(ti)])-\(p) does not increase (offsets must increase within a partition)")
                 }
-                let offset = (lastOffset[pk] ?? -1) + Int64(delta); lastOffset[pk] = offset
+                let (t, pi) = (Int(ti), Int(p))
+                if pi >= lastOffset[t].count {
+                    guard pi < 1 << 20 else { throw r.fail("partition \(p) is beyond any Kafka topic's") }
+                    lastOffset[t] += [Int64](repeating: -1, count: pi + 1 - lastOffset[t].count)
+                }
+                let offset = lastOffset[t][pi] + Int64(delta)
+                guard offset >= 0 else { throw r.fail("offset overflows") }
+                lastOffset[t][pi] = offset
                 lastTs = lastTs &+ (try r.zigzag())
                 guard lastTs >= 0 else { throw r.fail("negative timestamp") }
                 var append = Capture.unknownAppendTime
@@ -461,7 +489,7 @@ public enum CompactCapture {
                 }
                 let k = try r.varint()
                 var keyIndex: Int32 = -1
-                if k > 0 { keyIndex = c.internKey(Array(try r.slice(k - 1))) }
+                if k > 0 { keyIndex = c.internKey(bytes: try r.slice(k - 1)) }
                 let v = try r.varint()
                 let value: UnsafeRawBufferPointer? = v == 0 ? nil : try r.slice(v - 1)
                 c.append(topic: Int32(ti), partition: Int32(p), offset: offset, timestampMs: lastTs, appendTimeMicros: append,

@@ -78,19 +78,25 @@ public struct ReplayFeed {
             let a = capture.appendTimes[i]
             return a == Capture.unknownAppendTime ? capture.timestampsMs[i] * Time.microsPerMilli : a
         }
-        // Pass 1: partitions per topic, the reference time, offsets checked.
-        var lastOffset: [Int64: Int64] = [:]  // lookups only
-        var perPartition: [Int64: Int] = [:]
+        // Pass 1: partitions per topic; then offsets checked, counts per
+        // partition and the reference time (flat arrays: this runs per message).
+        for i in 0..<n {
+            let t = Int(capture.topicIndex[i])
+            partitionCount[t] = max(partitionCount[t], Int(capture.partitions[i]) + 1)
+        }
+        var base = [Int](repeating: 0, count: capture.topics.count + 1)
+        for t in capture.topics.indices { base[t + 1] = base[t] + partitionCount[t] }
+        var lastOffset = [Int64](repeating: -1, count: base.last!)
+        var perPartition = [Int](repeating: 0, count: base.last!)
         for i in 0..<n {
             let t = Int(capture.topicIndex[i]), p = capture.partitions[i]
-            partitionCount[t] = max(partitionCount[t], Int(p) + 1)
-            let key = Int64(t) << 32 | Int64(p)
-            if let prev = lastOffset[key], capture.offsets[i] <= prev {
-                throw InputError(file: file, line: 0, problem: "message \(i + 1): offset \(capture.offsets[i]) of \(capture.topics[t])-\(p) is not after the previous offset \(prev) (offsets must increase within a partition)")
+            let slot = base[t] + Int(p)
+            if capture.offsets[i] <= lastOffset[slot] {
+                throw InputError(file: file, line: 0, problem: "message \(i + 1): offset \(capture.offsets[i]) of \(capture.topics[t])-\(p) is not after the previous offset \(lastOffset[slot]) (offsets must increase within a partition)")
             }
-            lastOffset[key] = capture.offsets[i]
+            lastOffset[slot] = capture.offsets[i]
             guard replayed[t] else { ignoredCount[t] += 1; continue }
-            perPartition[key, default: 0] += 1
+            perPartition[slot] += 1
             t0 = min(t0, baseTime(i))
         }
         // Pass 2: topics and partitions (log start = first captured offset), then the records.
@@ -101,8 +107,8 @@ public struct ReplayFeed {
             let topic = cluster.createTopic(name, partitions: partitionCount[t])
             logs.append(topic.partitions)
         }
-        // Per topic, per partition: the last availability time (nil: no record yet).
-        var lastAvailable: [[Micros?]] = partitionCount.map { [Micros?](repeating: nil, count: $0) }
+        // Per partition: the last availability time (nil: no record yet).
+        var lastAvailable = [Micros?](repeating: nil, count: base.last!)
         var first: Micros?, last: Micros?
         var reordered = 0, withAppend = 0, count = 0
         let valueBytesEach = n == 0 ? 0 : capture.valueSlice(n - 1).endIndex / n
@@ -110,16 +116,16 @@ public struct ReplayFeed {
             let t = Int(capture.topicIndex[i])
             guard replayed[t] else { continue }
             let p = capture.partitions[i]
-            let key = Int64(t) << 32 | Int64(p)
+            let slot = base[t] + Int(p)
             let log = logs[t][Int(p)]
-            if lastAvailable[t][Int(p)] == nil {
+            if lastAvailable[slot] == nil {
                 log.setLogStartOffset(capture.offsets[i])
-                log.reserveCapacity(records: perPartition[key] ?? 0, bytesEach: valueBytesEach)
+                log.reserveCapacity(records: perPartition[slot], bytesEach: valueBytesEach)
             }
             if capture.appendTimes[i] != Capture.unknownAppendTime { withAppend += 1 }
             var available = scale(baseTime(i), from: t0, speed: speed)
-            if let prev = lastAvailable[t][Int(p)], prev > available { available = prev; reordered += 1 }
-            lastAvailable[t][Int(p)] = available
+            if let prev = lastAvailable[slot], prev > available { available = prev; reordered += 1 }
+            lastAvailable[slot] = available
             let ts = speed.units == Decimal8.unitsPerWhole ? capture.timestampsMs[i]
                 : Time.floorDiv(scale(capture.timestampsMs[i] * Time.microsPerMilli, from: t0, speed: speed), Time.microsPerMilli)
             capture.valueSlice(i).withUnsafeBytes { value in
