@@ -259,7 +259,7 @@ public enum ReplayEvaluator {
                     .object(["topic": .string($0.topic), "messages": .int(Int64($0.messages)), "partitions": .int(Int64($0.partitions))])
                 }),
                 "schemas": .array(f.schemas.map { .object(["id": .int(Int64($0.id)), "subject": .string($0.subject)]) }),
-                "speed": .number(f.speed.description),
+                "speed": .number(f.speedText),
                 "first_message": f.firstMicros.map { .string(UTCDateTime(micros: $0).iso8601) } ?? .null,
                 "last_message": f.lastMicros.map { .string(UTCDateTime(micros: $0).iso8601) } ?? .null,
                 "start": .string(UTCDateTime(micros: s.startMicros).iso8601),

@@ -78,7 +78,7 @@ struct ReplayCommand: ParsableCommand {
 
 func printReplayText(_ o: ReplayOutcome) {
     let f = o.run.feed, s = o.run.settings
-    print("\(o.passed ? "PASS" : "FAIL")  replay of \(o.run.file): \(f.replayedMessages) messages, speed \(f.speed), seed \(s.seed), profile \(s.profile)")
+    print("\(o.passed ? "PASS" : "FAIL")  replay of \(o.run.file): \(f.replayedMessages) messages, speed \(f.speedText), seed \(s.seed), profile \(s.profile)")
     print("  window   \(UTCDateTime(micros: s.startMicros).iso8601) + \(DurationParser.format(s.durationMicros)) + drain \(DurationParser.format(s.drainMicros))"
           + (f.firstMicros.map { "; messages \(UTCDateTime(micros: $0).iso8601)" } ?? "")
           + (f.lastMicros.map { " .. \(UTCDateTime(micros: $0).iso8601)" } ?? ""))

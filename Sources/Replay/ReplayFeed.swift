@@ -49,6 +49,16 @@ public struct ReplayFeed {
     /// Messages whose broker append time came from the capture (the rest: from the timestamp).
     public let messagesWithAppendTime: Int
 
+    /// The speed as written for people: `1`, `2.5`, `0.25`.
+    public var speedText: String {
+        var t = speed.description
+        if t.contains(".") {
+            while t.hasSuffix("0") { t.removeLast() }
+            if t.hasSuffix(".") { t.removeLast() }
+        }
+        return t
+    }
+
     /// `t0 + (t - t0) * 10^8 / speed.units`, floored, without overflow.
     static func scale(_ t: Micros, from t0: Micros, speed: Decimal8) -> Micros {
         if speed.units == Decimal8.unitsPerWhole { return t }
