@@ -54,7 +54,7 @@ let package = Package(
             dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Yams"]
         ),
         // Independent oracle, golden files, reports.
-        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Scenarios"]),
+        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios"]),
         // Capacity planning: what-if sweeps, shards and their merge, reports.
         .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"]),
         // The `medallion-sim` command.
@@ -71,10 +71,12 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Kernel"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Kernel"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "Broker", "Codec", "Kernel"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Codec", "Broker", "Kernel"]),
+        // Fixtures: a capture written by an independent Avro implementation (fastavro)
+        // and the script that wrote it; the tests read them by path.
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Codec", "Broker", "Kernel"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Broker", "Codec", "Kernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Engine", "Kernel"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Replay", "Engine", "Codec", "Broker", "Kernel"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Checks", "Scenarios", "Engine", "Kernel"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI"]),
     ]

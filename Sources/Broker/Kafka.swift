@@ -13,7 +13,16 @@ public struct KafkaRecord: Equatable, Sendable {
     public let value: [UInt8]
 }
 
-/// One partition: an append-only log. Offsets start at 0 and are dense.
+/// One partition: an append-only log.
+///
+/// Offsets are Kafka's: the first record's is the log start offset (0 for a
+/// new topic), and they strictly increase. Generated traffic is dense
+/// (offset = log start + position); a replayed capture keeps the offsets
+/// production had — e.g. from 1,234,567, with gaps left by compaction or
+/// transaction markers — and only then does the partition hold an offset
+/// column. A record's *position* is its index in the log (0, 1, 2, ...);
+/// offsets are what consumers, the offset log and the tables see, positions
+/// are how the log is indexed.
 ///
 /// Appends must come in non-decreasing append time, as a real broker's log
 /// does; so "what is available at time t" is a prefix, found by binary search.
@@ -25,6 +34,11 @@ public struct KafkaRecord: Equatable, Sendable {
 public final class TopicPartition {
     public let topic: String
     public let partition: Int32
+    /// Kafka's log start offset: the offset of the first record.
+    public private(set) var logStartOffset: Int64 = 0
+    /// The offset of each record, only once the log is not dense (nil while
+    /// offset = logStartOffset + position).
+    private var sparseOffsets: [Int64]?
     private var timestampsMs: [Int64] = []
     private var appendedAt: [Micros] = []
     /// Index into `distinctKeys`, or -1 for a null key.
@@ -41,35 +55,76 @@ public final class TopicPartition {
         self.partition = partition
     }
 
-    /// Number of records ever appended; also the next offset.
-    public var endOffset: Int64 { Int64(valueEnds.count) }
+    /// Number of records in the log (positions are 0 ..< recordCount).
+    public var recordCount: Int { valueEnds.count }
+
+    /// Kafka's log end offset: the offset the next record gets (last offset
+    /// + 1; the log start offset while empty). Equals `recordCount` for a
+    /// dense log from 0.
+    public var endOffset: Int64 {
+        let n = valueEnds.count
+        return n == 0 ? logStartOffset : offset(atPosition: n - 1) + 1
+    }
+
+    /// Whether offsets are logStartOffset + position (no gaps).
+    public var isDense: Bool { sparseOffsets == nil }
 
     /// Total value bytes held (for memory reports).
     public var valueByteCount: Int { valueBytes.count }
 
-    /// Appends a record and returns its offset.
+    /// Sets where an empty log starts (a capture's first offset), so that a
+    /// consumer reading from "earliest" starts there.
+    public func setLogStartOffset(_ offset: Int64) {
+        precondition(valueEnds.isEmpty, "the log start of \(topic)-\(partition) moves only while it is empty")
+        precondition(offset >= 0, "offsets are not negative")
+        logStartOffset = offset
+    }
+
+    /// Appends a record at the next offset and returns that offset.
     @discardableResult
     public func append(key: [UInt8]?, value: [UInt8], timestampMs: Int64, appendedAtMicros: Micros) -> Int64 {
         value.withUnsafeBufferPointer { append(key: key, valueBuffer: UnsafeRawBufferPointer($0), timestampMs: timestampMs, appendedAtMicros: appendedAtMicros) }
     }
 
-    /// Appends a record whose value is given as raw bytes (copied into the log).
+    /// Appends a record whose value is given as raw bytes (copied into the log)
+    /// at the next offset, and returns that offset.
     @discardableResult
     public func append(key: [UInt8]?, valueBuffer: UnsafeRawBufferPointer, timestampMs: Int64, appendedAtMicros: Micros) -> Int64 {
+        append(offset: endOffset, key: key, valueBuffer: valueBuffer, timestampMs: timestampMs, appendedAtMicros: appendedAtMicros)
+        return endOffset - 1
+    }
+
+    /// Appends a record at a stated offset (a replayed capture's): at or after
+    /// the log end offset, so offsets keep increasing; a jump leaves a gap.
+    public func append(offset: Int64, key: [UInt8]?, valueBuffer: UnsafeRawBufferPointer, timestampMs: Int64,
+                       appendedAtMicros: Micros) {
+        let n = valueEnds.count
         if let last = appendedAt.last {
             precondition(appendedAtMicros >= last, "appends to \(topic)-\(partition) must be in time order")
         }
+        precondition(offset >= endOffset, "offset \(offset) of \(topic)-\(partition) is below the log end \(endOffset)")
+        if n == 0 && sparseOffsets == nil {
+            logStartOffset = offset
+        } else if sparseOffsets == nil && offset != endOffset {
+            // The first gap: from now on the log keeps an offset per record.
+            sparseOffsets = (0..<Int64(n)).map { logStartOffset + $0 }
+        }
+        sparseOffsets?.append(offset)
         timestampsMs.append(timestampMs)
         appendedAt.append(appendedAtMicros)
         keyIndex.append(intern(key))
-        valueBytes.append(contentsOf: valueBuffer)
+        // As typed bytes, so the append is one copy rather than a byte-by-byte iteration.
+        valueBytes.append(contentsOf: valueBuffer.assumingMemoryBound(to: UInt8.self))
         valueEnds.append(valueBytes.count)
-        return Int64(valueEnds.count - 1)
     }
 
     private func intern(_ key: [UInt8]?) -> Int32 {
         guard let key else { return -1 }
-        if let i = keyLookup[key] { return i }
+        // A feed has a handful of keys (one per symbol): a scan, whose array
+        // comparison short-cuts on a shared buffer, beats hashing the bytes.
+        if distinctKeys.count <= 16 {
+            for (i, k) in distinctKeys.enumerated() where k == key { return Int32(i) }
+        } else if let i = keyLookup[key] { return i }
         let i = Int32(distinctKeys.count)
         distinctKeys.append(key)
         keyLookup[key] = i
@@ -85,40 +140,88 @@ public final class TopicPartition {
         valueBytes.reserveCapacity(valueBytes.count + records * bytesEach)
     }
 
-    /// The end offset (exclusive) of what is available at time `t`: every record
-    /// appended at or before `t`.
+    // MARK: Offsets and positions
+
+    /// The offset of the record at `position`.
+    @inline(__always)
+    public func offset(atPosition position: Int) -> Int64 {
+        if let s = sparseOffsets { return s[position] }
+        return logStartOffset + Int64(position)
+    }
+
+    /// The position of the first record whose offset is >= `offset`
+    /// (`recordCount` when there is none): where a read from `offset` starts,
+    /// and where one that ends before `offset` stops.
+    public func position(ofOffset offset: Int64) -> Int {
+        guard let s = sparseOffsets else {
+            return Int(max(0, min(offset - logStartOffset, Int64(valueEnds.count))))
+        }
+        var lo = 0, hi = s.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if s[mid] < offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The position of the record at exactly `offset`, or nil (a gap, or outside the log).
+    public func exactPosition(ofOffset offset: Int64) -> Int? {
+        let p = position(ofOffset: offset)
+        return p < valueEnds.count && self.offset(atPosition: p) == offset ? p : nil
+    }
+
+    private func checkedPosition(_ offset: Int64) -> Int {
+        guard let p = exactPosition(ofOffset: offset) else {
+            preconditionFailure("\(topic)-\(partition) has no record at offset \(offset)")
+        }
+        return p
+    }
+
+    /// The end offset (exclusive) of what is available at time `t`: one past
+    /// the last record appended at or before `t` (the log end offset then).
     public func latestOffset(at t: Micros) -> Int64 {
         var lo = 0, hi = appendedAt.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if appendedAt[mid] <= t { lo = mid + 1 } else { hi = mid }
         }
-        return Int64(lo)
+        return lo == 0 ? logStartOffset : offset(atPosition: lo - 1) + 1
     }
 
-    public func record(at offset: Int64) -> KafkaRecord {
-        let i = Int(offset)
-        return KafkaRecord(topic: topic, partition: partition, offset: offset, timestampMs: timestampsMs[i],
-                           appendedAtMicros: appendedAt[i], key: key(at: offset), value: value(at: offset))
-    }
+    // MARK: Records by offset
+
+    public func record(at offset: Int64) -> KafkaRecord { record(atPosition: checkedPosition(offset)) }
 
     private func valueRange(_ i: Int) -> Range<Int> { (i == 0 ? 0 : valueEnds[i - 1]) ..< valueEnds[i] }
 
     /// The value bytes alone (no copy of the record's other fields).
-    public func value(at offset: Int64) -> [UInt8] { Array(valueBytes[valueRange(Int(offset))]) }
+    public func value(at offset: Int64) -> [UInt8] { Array(valueBytes[valueRange(checkedPosition(offset))]) }
     /// The value bytes as a slice of the log's arena (no copy until mutated).
-    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueBytes[valueRange(Int(offset))] }
-    public func key(at offset: Int64) -> [UInt8]? {
-        let k = keyIndex[Int(offset)]
+    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueBytes[valueRange(checkedPosition(offset))] }
+    public func key(at offset: Int64) -> [UInt8]? { key(atPosition: checkedPosition(offset)) }
+    public func timestampMs(at offset: Int64) -> Int64 { timestampsMs[checkedPosition(offset)] }
+    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAt[checkedPosition(offset)] }
+
+    /// Records with offsets in [from, to).
+    public func records(from: Int64, to: Int64) -> [KafkaRecord] {
+        (position(ofOffset: from) ..< position(ofOffset: to)).map { record(atPosition: $0) }
+    }
+
+    // MARK: Records by position
+
+    public func record(atPosition i: Int) -> KafkaRecord {
+        KafkaRecord(topic: topic, partition: partition, offset: offset(atPosition: i), timestampMs: timestampsMs[i],
+                    appendedAtMicros: appendedAt[i], key: key(atPosition: i), value: Array(valueBytes[valueRange(i)]))
+    }
+    @inline(__always)
+    public func valueSlice(atPosition i: Int) -> ArraySlice<UInt8> { valueBytes[valueRange(i)] }
+    public func key(atPosition i: Int) -> [UInt8]? {
+        let k = keyIndex[i]
         return k < 0 ? nil : distinctKeys[Int(k)]
     }
-    public func timestampMs(at offset: Int64) -> Int64 { timestampsMs[Int(offset)] }
-    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAt[Int(offset)] }
-
-    /// Records in [from, to).
-    public func records(from: Int64, to: Int64) -> [KafkaRecord] {
-        (from..<to).map { record(at: $0) }
-    }
+    @inline(__always)
+    public func timestampMs(atPosition i: Int) -> Int64 { timestampsMs[i] }
+    public func appendedAtMicros(atPosition i: Int) -> Micros { appendedAt[i] }
 }
 
 public final class Topic {

@@ -31,7 +31,9 @@ final class BronzeLogic: MicroBatchLogic {
 
     private var partitions: [TopicPartition] { cluster.topic(topicName)?.partitions ?? [] }
 
-    func initialOffsets() -> [Int64] { Array(repeating: 0, count: partitions.count) }
+    /// "earliest": each partition's log start offset (0 for generated traffic,
+    /// the first captured offset for a replay).
+    func initialOffsets() -> [Int64] { partitions.map(\.logStartOffset) }
     func availableOffsets(at t: Micros) -> [Int64] { partitions.map { $0.latestOffset(at: t) } }
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
@@ -39,8 +41,10 @@ final class BronzeLogic: MicroBatchLogic {
         var n = 0
         for p in 0..<e.endOffsets.count {
             let tp = parts[p]
-            for o in e.startOffsets[p] ..< e.endOffsets[p] {
-                table.stage(partition: Int32(p), offset: o, kafkaTimestampMs: tp.timestampMs(at: o))
+            // Offsets may have gaps (a replayed capture): read the records
+            // whose offsets fall in [start, end), by position in the log.
+            for i in tp.position(ofOffset: e.startOffsets[p]) ..< tp.position(ofOffset: e.endOffsets[p]) {
+                table.stage(partition: Int32(p), position: i, kafkaTimestampMs: tp.timestampMs(atPosition: i))
                 n += 1
             }
         }

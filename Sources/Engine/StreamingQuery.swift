@@ -146,8 +146,8 @@ final class StreamingQuery {
         } else {
             var start = offsetLog.last?.endOffsets ?? logic.initialOffsets()
             var end = logic.availableOffsets(at: t)
-            // New source partitions start at their earliest offset (0).
-            if start.count < end.count { start += Array(repeating: 0, count: end.count - start.count) }
+            // New source partitions start at their earliest offset (the log start).
+            if start.count < end.count { start += logic.initialOffsets()[start.count ..< end.count] }
             if let limit = config.maxOffsetsPerTrigger { end = RateLimit.apply(limit: limit, from: start, until: end) }
             let hasNewData = end != start
             var watermarkMoved = false

@@ -97,13 +97,16 @@ public struct BronzeRow: Equatable, Sendable {
 }
 
 /// `bronze_<exchange>_trades`. The value bytes are not copied: a row refers to
-/// its Kafka record (topic, partition, offset), whose log is immutable.
+/// its Kafka record by (partition, position in the partition's log), whose
+/// log is immutable; the record's Kafka offset is read from the log at the
+/// edge (`offsetOf`, `row`), so a replayed capture's real offsets, gaps
+/// included, are what the table shows.
 public final class BronzeTable: MedallionTable {
     public let name: TableName
     public let topicName: String
     private let cluster: KafkaCluster
     private var partition: [Int32] = []
-    private var offset: [Int64] = []
+    private var position: [Int] = []
     private var kafkaTimestampMs: [Int64] = []
     private var log = SnapshotLog()
 
@@ -118,8 +121,8 @@ public final class BronzeTable: MedallionTable {
 
     var stagedCount: Int { partition.count - log.committedRows }
 
-    func stage(partition p: Int32, offset o: Int64, kafkaTimestampMs ts: Int64) {
-        partition.append(p); offset.append(o); kafkaTimestampMs.append(ts)
+    func stage(partition p: Int32, position i: Int, kafkaTimestampMs ts: Int64) {
+        partition.append(p); position.append(i); kafkaTimestampMs.append(ts)
     }
 
     /// Publishes the staged rows as one snapshot, or drops them if the batch
@@ -135,7 +138,7 @@ public final class BronzeTable: MedallionTable {
         let n = log.committedRows
         guard partition.count > n else { return }
         let k = partition.count - n
-        partition.removeLast(k); offset.removeLast(k); kafkaTimestampMs.removeLast(k)
+        partition.removeLast(k); position.removeLast(k); kafkaTimestampMs.removeLast(k)
     }
 
     private var topicRef: Topic?
@@ -148,22 +151,23 @@ public final class BronzeTable: MedallionTable {
 
     /// The Kafka value of row `i` (a copy of the log's bytes).
     public func value(_ i: Int) -> [UInt8] {
-        topic.partitions[Int(partition[i])].value(at: offset[i])
+        Array(topic.partitions[Int(partition[i])].valueSlice(atPosition: position[i]))
     }
 
     /// Bronze ingestion time: the writing batch's timestamp.
     /// Calls `body` with the Kafka value of row `i` in place (no copy).
     func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        topic.partitions[Int(partition[i])].valueSlice(at: offset[i]).withUnsafeBytes(body)
+        topic.partitions[Int(partition[i])].valueSlice(atPosition: position[i]).withUnsafeBytes(body)
     }
 
     public func ingestionMicros(_ i: Int) -> Micros { log.batchTimestamp(ofRow: i) }
     public func partitionOf(_ i: Int) -> Int32 { partition[i] }
-    public func offsetOf(_ i: Int) -> Int64 { offset[i] }
+    /// The Kafka offset of row `i`'s record.
+    public func offsetOf(_ i: Int) -> Int64 { topic.partitions[Int(partition[i])].offset(atPosition: position[i]) }
 
     public func row(_ i: Int) -> BronzeRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        return BronzeRow(topic: topicName, partition: partition[i], offset: offset[i],
+        return BronzeRow(topic: topicName, partition: partition[i], offset: offsetOf(i),
                          kafkaTimestampMs: kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestionMicros(i),
                          value: value(i))
     }

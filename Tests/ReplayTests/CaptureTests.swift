@@ -5,7 +5,7 @@ import Codec
 @testable import Replay
 
 @Suite struct CaptureTests {
-    static let schemaLine = #"{"type":"schema","id":1,"subject":"market.crypto.trades.binance-value","schema":"{\"type\":\"string\"}"}"#
+    static let schemaLine = #"{"type":"schema","id":1,"subject":"market.crypto.trades.binance-value","schema":"\"string\""}"#
     static func message(_ offset: Int, partition: Int = 0, value: String = "AAAAAAE=") -> String {
         #"{"type":"message","topic":"market.crypto.trades.binance","partition":\#(partition),"offset":\#(offset),"timestamp_ms":1768899600000,"key_b64":null,"value_b64":"\#(value)"}"#
     }
@@ -21,7 +21,7 @@ import Codec
 
     @Test func readsTheSpecExample() throws {
         let c = try parse([Self.schemaLine, Self.message(0), Self.message(5), Self.message(0, partition: 1)])
-        #expect(c.schemas == [CapturedSchema(id: 1, subject: "market.crypto.trades.binance-value", schema: #"{"type":"string"}"#)])
+        #expect(c.schemas == [CapturedSchema(id: 1, subject: "market.crypto.trades.binance-value", schema: #""string""#)])
         #expect(c.messages.count == 3)
         #expect(c.messages[0].value == [0, 0, 0, 0, 1])
         #expect(c.messages[1].offset == 5)  // gaps are allowed
@@ -45,9 +45,10 @@ import Codec
         var c = Capture(schemas: [CapturedSchema(id: 2, subject: "s", schema: TradeSchemas.v2JSON)])
         var rng = RandomStreams(seed: 5).stream("capture")
         for i in 0..<2_000 {
-            c.messages.append(CapturedMessage(topic: i % 3 == 0 ? "a" : "b", partition: Int32(i % 2), offset: Int64(i * 2 + 7),
-                                              timestampMs: 1_768_899_600_000 + Int64(rng.uniform(in: -5_000...5_000)),
-                                              key: i % 5 == 0 ? nil : rng.bytes(4), value: i % 7 == 0 ? nil : rng.bytes(Int(rng.uniform(below: 200)))))
+            let ts = 1_768_899_600_000 + Int64(rng.uniform(in: -5_000...5_000))
+            c.append(CapturedMessage(topic: i % 3 == 0 ? "a" : "b", partition: Int32(i % 2), offset: Int64(i * 2 + 7),
+                                     timestampMs: ts, appendTimeMicros: i % 4 == 0 ? nil : ts * 1_000 + Int64(rng.uniform(in: 0...90_000)),
+                                     key: i % 5 == 0 ? nil : rng.bytes(4), value: i % 7 == 0 ? nil : rng.bytes(Int(rng.uniform(below: 200)))))
         }
         let dir = NSTemporaryDirectory() + "capture-test-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

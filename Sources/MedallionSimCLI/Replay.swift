@@ -1,0 +1,119 @@
+import ArgumentParser
+import Checks
+import Engine
+import Foundation
+import Kernel
+import Replay
+import Scenarios
+
+/// `medallion-sim replay CAPTURE`: a capture of Kafka traffic through the
+/// whole engine, checked without ground truth, with an incident report.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a capture of Kafka traffic through the pipeline and report when it fell behind, breached an SLA or dead-lettered data.",
+        discussion: """
+            CAPTURE is SPEC §9 JSON Lines (plain, or zstd-compressed) or the compact format written by \
+            `record --compact`. Messages keep their partitions and offsets and become available at their \
+            timestamps (see docs/REPLAY.md). Run settings use the scenario keys: --set jobs.silver_binance.trigger=30s, \
+            --set seed=7, --set drain=20m, --set start=2026-01-20T09:00:00Z, --set duration=2h, \
+            --set expect.alert_fires=false. Exit status: 0 checks hold, 1 a check failed, 2 bad capture or usage.
+            """)
+
+    @Argument(help: "The capture file.")
+    var capture: String
+
+    @Option(name: .customLong("set"), help: "Override a run setting, e.g. --set jobs.silver_binance.trigger=30s (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Time factor relative to the first message: 2 replays twice as fast, 0.5 half as fast.")
+    var speed: String = "1"
+
+    @Option(help: "Cost profile (scenarios/profiles/<name>.yaml); same as --set profile=NAME.")
+    var profile: String?
+
+    @Option(help: "Folder of cost profiles.")
+    var profiles = "scenarios/profiles"
+
+    @Option(help: "Write DIR/summary.json and DIR/tables/<table>.jsonl.")
+    var out: String?
+
+    @OptionGroup var format: FormatOption
+
+    static func parseSpeed(_ text: String) throws(InputError) -> Decimal8 {
+        let d: Decimal8
+        do { d = try Decimal8(parsing: text) } catch {
+            throw InputError(file: "--speed", line: 0, problem: "'\(text)' is not a number (e.g. 2 or 0.5)")
+        }
+        guard d.units > 0, d.units <= 1_000_000 * Decimal8.unitsPerWhole else {
+            throw InputError(file: "--speed", line: 0, problem: "must be greater than 0 and at most 1000000 (got \(text))")
+        }
+        return d
+    }
+
+    func run() throws {
+        let speedFactor = try Self.parseSpeed(speed)
+        let sets = (profile.map { ["profile=\($0)"] } ?? []) + overrides
+        // Everything that can be wrong with the input is found before anything is reported.
+        let replay = try ReplayRunner.run(path: capture, speed: speedFactor, overrides: sets, profilesDirectory: profiles)
+        let outcome = ReplayEvaluator.evaluate(replay)
+        if let out {
+            try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
+        }
+        switch format.format {
+        case .text: printReplayText(outcome)
+        case .json: print(outcome.summary.pretty, terminator: "")
+        }
+        if !outcome.passed {
+            printError("checks failed; reproduce with: \(reproduceCommand(speed: speedFactor, sets: sets))")
+            throw ChecksFailed()
+        }
+    }
+
+    func reproduceCommand(speed: Decimal8, sets: [String]) -> String {
+        (["medallion-sim replay \(capture)"] + (speed.units == Decimal8.unitsPerWhole ? [] : ["--speed \(speed)"])
+            + sets.map { "--set \($0)" }).joined(separator: " ")
+    }
+}
+
+func printReplayText(_ o: ReplayOutcome) {
+    let f = o.run.feed, s = o.run.settings
+    print("\(o.passed ? "PASS" : "FAIL")  replay of \(o.run.file): \(f.replayedMessages) messages, speed \(f.speedText), seed \(s.seed), profile \(s.profile)")
+    print("  window   \(UTCDateTime(micros: s.startMicros).iso8601) + \(DurationParser.format(s.durationMicros)) + drain \(DurationParser.format(s.drainMicros))"
+          + (f.firstMicros.map { "; messages \(UTCDateTime(micros: $0).iso8601)" } ?? "")
+          + (f.lastMicros.map { " .. \(UTCDateTime(micros: $0).iso8601)" } ?? ""))
+    for t in f.ignoredTopics {
+        print("  ignored  topic \(t.topic): \(t.messages) messages in \(t.partitions) partitions (replay feeds only \(ReplayFeed.replayedTopics.joined(separator: " and ")))")
+    }
+    if f.schemas.isEmpty { print("  note     the capture registers no schemas: every message goes to the DLQ as UNKNOWN_SCHEMA_ID") }
+    if f.reorderedMessages > 0 {
+        print("  note     \(f.reorderedMessages) messages made available after their timestamp to keep their partition's offset order")
+    }
+    for c in o.checks {
+        print("  \(c.passed ? "ok  " : "FAIL") \(c.name)")
+        if !c.passed { for d in c.details { print("         \(d)") } }
+    }
+    if let acc = o.summary["accounting"] {
+        let v = { (k: String) -> String in acc[k].map { $0.compact } ?? "?" }
+        print("  produced \(v("produced")) = gold \(v("gold")) + late \(v("late_dropped")) + duplicates \(v("duplicates_dropped")) + DLQ \(v("dlq")) + in flight \(v("in_flight"))")
+    }
+    if let byReason = o.oracle.figures["dlq"]?["by_reason"], case .object(let m) = byReason, !m.isEmpty {
+        print("  DLQ by reason: " + m.keys.sorted().map { "\($0) \(m[$0]!.compact)" }.joined(separator: ", "))
+    }
+    print("  job              trigger  batches  p50 ms  p99 ms  max ms  min headroom  behind")
+    for (job, jf) in o.oracle.jobs.sorted(by: { $0.key < $1.key }) {
+        let sorted = jf.processingMicros.sorted()
+        func c(_ v: Int64?) -> String { v.map { String($0 / 1_000) } ?? "-" }
+        let cols = [job.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0),
+                    pad(DurationParser.format(jf.triggerMicros), 7), pad(String(jf.batches), 8),
+                    pad(c(percentile(sorted, 50)), 7), pad(c(percentile(sorted, 99)), 7), pad(c(sorted.last), 7),
+                    pad(jf.minHeadroomAfterStartup.map(formatSeconds) ?? "-", 13), pad(String(jf.behind), 7)]
+        print("  " + cols.joined(separator: " "))
+    }
+    if let sla = o.oracle.figures["sla"] {
+        let silver = sla["silver_batch_processing_ms"], e2e = sla["end_to_end_ms"]
+        print("  SLAs     silver p99 \(silver?["p99"]?.compact ?? "-") ms (< 60000: \(silver?["holds"]?.compact ?? "?")), end to end p99 \(e2e?["p99"]?.compact ?? "-") ms (< 300000: \(e2e?["holds"]?.compact ?? "?"))")
+    }
+    print("  incident report (virtual time):")
+    for line in o.incident.lines { print("    " + line) }
+}
