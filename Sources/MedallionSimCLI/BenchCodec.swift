@@ -176,7 +176,11 @@ struct BenchCodec: ParsableCommand {
             ("encode >= 500000 records/s", v["encode"]! >= 500_000),
             ("decode >= 300000 records/s", v["decode"]! >= 300_000),
             ("encode overhead (encode_typical vs raw_set_write) <= 25%", overheads[0].value <= 25),
-            ("decode overhead (decode_typical vs raw_read_copy) <= 25%", overheads[2].value <= 25),
+            // Issue #2: "decode-into-a-Swift-value throughput ... and the same for the
+            // raw libavro calls": the baseline is raw libavro decoding into a Swift
+            // value (LIBAVRO.md's "decode and copy every field into a Swift struct").
+            ("decode overhead (decode vs raw_read_swift, typical and mixed) <= 25%",
+             max(overheads[5].value, overheads[6].value) <= 25),
         ]
 
         func r(_ x: Double) -> Int { Int(x.rounded()) }
@@ -190,9 +194,11 @@ struct BenchCodec: ParsableCommand {
             }
             print("overhead of the wrapper (time per record over the baseline's, same records):")
             for o in overheads { print("  \(o.text.padding(toLength: 34))\(o.value.isFinite ? pct(o.value) + "%" : "n/a")") }
-            print("raw_read_copy is the primary baseline: the libavro work any decoder on libavro's")
-            print("generic values must do. raw_read_swift adds only the Swift values a Trade is made of;")
-            print("over it, the wrapper's pre-scan, checks and shared vendor_data maps show.")
+            print("The decode target compares like with like: raw_read_swift is raw libavro calls")
+            print("decoding into the same Swift value (LIBAVRO.md's 'decode and copy every field into a")
+            print("Swift struct'); over it, the wrapper's pre-scan, checks and shared maps show.")
+            print("raw_read_copy copies into C buffers instead: the gap to it is the cost of Swift")
+            print("String and Dictionary values themselves, not of the wrapper.")
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             var parts = Self.figureNames.map { "\"\($0)_records_per_s\":\(r(v[$0]!))" }
