@@ -64,6 +64,10 @@ public struct JobFigures: Sendable {
     public var firstBatchMicros: Int64?
     public var backlogGrowing = false
     public var behindTimes: [Micros] = []
+    /// Rows per batch in the steady state: after each run's start-up and
+    /// catch-up batches, before the feeds stop.
+    public var steadyRows: [Int64] = []
+    public var steadyBehind: Int64 = 0
 }
 
 public enum Oracle {
@@ -452,18 +456,34 @@ public enum Oracle {
                 // The headroom band is the feed's steady state: not start-up, not
                 // the drain after the feeds stop (whose batches are small by construction).
                 if !isStartup && !isCatchUp && !b.isNoDataBatch && b.startMicros < input.feedEndMicros {
+                    f.steadyRows.append(Int64(b.rowsIn))
+                    if behind { f.steadyBehind += 1 }
                     let headroom = jc.triggerMicros - elapsed
                     f.minHeadroomAfterStartup = min(f.minHeadroomAfterStartup ?? headroom, headroom)
                     f.maxHeadroomAfterStartup = max(f.maxHeadroomAfterStartup ?? headroom, headroom)
                 }
             }
-            // Backlog keeps growing when batches at the end of the feed are much bigger than in its middle.
-            let span = input.feedEndMicros - input.feedStartMicros
-            let mid = zip(f.batchStarts, f.batchRows).filter { $0.0 >= input.feedStartMicros + span / 3 && $0.0 < input.feedStartMicros + 2 * span / 3 }.map(\.1)
-            let late = zip(f.batchStarts, f.batchRows).filter { $0.0 >= input.feedStartMicros + 2 * span / 3 && $0.0 < input.feedEndMicros }.map(\.1)
-            if !mid.isEmpty && !late.isEmpty {
-                let midMean = mid.reduce(0, +) * Int64(late.count), lateMean = late.reduce(0, +) * Int64(mid.count)
-                f.backlogGrowing = lateMean * 2 > midMean * 3  // late mean > 1.5 x middle mean
+            // The backlog keeps growing when the rows each batch finds waiting trend
+            // upward through the steady state (after start-up and catch-up, before the
+            // feeds stop): a job whose per-row work outpaces the arrivals reads more
+            // every batch, while one that is merely behind settles at a longer cadence.
+            // Least-squares slope of rows against batch index, in exact integers:
+            // growing when the fitted rise over the window exceeds a quarter of the mean
+            // and most steady batches overran their trigger (a job that finishes within
+            // its trigger always keeps up, whatever a burst does to its batch sizes).
+            let steadyRows = f.steadyRows
+            let n = Int64(steadyRows.count)
+            if n >= 3 {
+                var sx: Int64 = 0, sy: Int64 = 0, sxy: Int64 = 0, sxx: Int64 = 0
+                for (i, y) in steadyRows.enumerated() {
+                    let x = Int64(i)
+                    sx += x; sy += y; sxy += x * y; sxx += x * x
+                }
+                let numerator = n * sxy - sx * sy        // slope = numerator / denominator
+                let denominator = n * sxx - sx * sx
+                // rise = slope x (n - 1) > mean / 4 = sy / (4 n)
+                let rising = denominator > 0 && numerator * (n - 1) * 4 * n > sy * denominator
+                f.backlogGrowing = rising && f.steadyBehind * 2 > n
             }
             r.jobs[job] = f
         }
