@@ -67,6 +67,9 @@ public struct JobFigures: Sendable {
     /// Rows per batch in the steady state: after each run's start-up and
     /// catch-up batches, before the feeds stop.
     public var steadyRows: [Int64] = []
+    /// (rows, processing time) of every finished batch after start-up, for the work-per-row fit.
+    public var fitRows: [Int64] = []
+    public var fitMicros: [Int64] = []
     public var steadyBehind: Int64 = 0
 }
 
@@ -453,6 +456,7 @@ public enum Oracle {
                     jobProblems.append("\(job.rawValue) batch \(b.batchId): took \(ms(elapsed)) ms of a \(ms(jc.triggerMicros)) ms trigger, engine says behind=\(b.behind)")
                 }
                 if behind { f.behind += 1; f.behindTimes.append(end); if !isStartup { f.behindAfterStartup += 1 } }
+                if !isStartup && !b.isNoDataBatch { f.fitRows.append(Int64(b.rowsIn)); f.fitMicros.append(elapsed) }
                 // The headroom band is the feed's steady state: not start-up, not
                 // the drain after the feeds stop (whose batches are small by construction).
                 if !isStartup && !isCatchUp && !b.isNoDataBatch && b.startMicros < input.feedEndMicros {
@@ -463,28 +467,22 @@ public enum Oracle {
                     f.maxHeadroomAfterStartup = max(f.maxHeadroomAfterStartup ?? headroom, headroom)
                 }
             }
-            // The backlog keeps growing when the rows each batch finds waiting trend
-            // upward through the steady state (after start-up and catch-up, before the
-            // feeds stop): a job whose per-row work outpaces the arrivals reads more
-            // every batch, while one that is merely behind settles at a longer cadence.
-            // Least-squares slope of rows against batch index, in exact integers:
-            // growing when the fitted rise over the window exceeds a quarter of the mean
-            // and most steady batches overran their trigger (a job that finishes within
-            // its trigger always keeps up, whatever a burst does to its batch sizes).
-            let steadyRows = f.steadyRows
-            let n = Int64(steadyRows.count)
-            if n >= 3 {
-                var sx: Int64 = 0, sy: Int64 = 0, sxy: Int64 = 0, sxx: Int64 = 0
-                for (i, y) in steadyRows.enumerated() {
-                    let x = Int64(i)
-                    sx += x; sy += y; sxy += x * y; sxx += x * x
-                }
-                let numerator = n * sxy - sx * sy        // slope = numerator / denominator
-                let denominator = n * sxx - sx * sx
-                // rise = slope x (n - 1) > mean / 4 = sy / (4 n)
-                let rising = denominator > 0 && numerator * (n - 1) * 4 * n > sy * denominator
-                f.backlogGrowing = rising && f.steadyBehind * 2 > n
+            // Does the backlog keep growing? A job that overruns its trigger starts
+            // its next batch at once and reads what arrived meanwhile: rows' = R x D,
+            // with D = a + c x rows its batch time. So batch sizes follow
+            // rows' = R a + (R c) rows, which settles (at a longer cadence) when
+            // R c < 1 and grows without bound when R c >= 1. c, seconds of work per
+            // row, is fitted by least squares on the job's measured batches (after
+            // start-up, no-data batches aside); R is the rate messages arrived on the
+            // topics upstream of the job over the feed (not what it managed to read).
+            // Only a job behind on most steady batches can be growing.
+            let upstream = job.exchange.map { [$0] } ?? exchanges
+            let arrived = upstream.reduce(Int64(0)) { sum, e in
+                sum + (input.cluster.topic(e.topic)?.partitions.reduce(Int64(0)) { $0 + Int64($1.recordCount) } ?? 0)
             }
+            f.backlogGrowing = f.steadyBehind * 2 > Int64(f.steadyRows.count)
+                && Self.rowsOutpaceWork(f.fitRows, f.fitMicros, rowsPerSecond:
+                    Double(arrived) * 1e6 / Double(max(1, input.feedEndMicros - input.feedStartMicros)))
             r.jobs[job] = f
         }
         r.checks.append(.from("batches_behind_recomputed", problems: jobProblems))
@@ -604,6 +602,22 @@ public enum Oracle {
                                              uniquingKeysWith: { a, _ in a })),
         ])
         return r
+    }
+
+    /// True when the fitted work per row times the arrival rate is at least 1
+    /// (see the backlog comment in `check`). Needs a spread of batch sizes.
+    static func rowsOutpaceWork(_ rows: [Int64], _ micros: [Int64], rowsPerSecond: Double) -> Bool {
+        let n = Double(rows.count)
+        guard rows.count >= 3 else { return false }
+        let mx = Double(rows.reduce(0, +)) / n, my = Double(micros.reduce(0, +)) / n
+        var sxy = 0.0, sxx = 0.0
+        for (x, y) in zip(rows, micros) {
+            sxy += (Double(x) - mx) * (Double(y) - my)
+            sxx += (Double(x) - mx) * (Double(x) - mx)
+        }
+        guard sxx > 0 else { return false }
+        let secondsPerRow = sxy / sxx / 1e6
+        return secondsPerRow * rowsPerSecond >= 1
     }
 
     /// The end offsets of the job's last committed batch (what its checkpoint says it has read).
