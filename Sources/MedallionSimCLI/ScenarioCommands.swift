@@ -184,16 +184,21 @@ struct Bless: ParsableCommand {
     func run() throws {
         let paths = try selectedScenarios(scenarioNames, options)
         let store = GoldenStore(root: golden)
-        var refused: [String] = []
+        var refused: [String] = [], blessed: [String] = []
         for path in paths {
             let outcome = try runScenario(path: path, options: options)
             if !outcome.passed && !allowFailing {
-                printText(outcome)
+                if format.format == .text { printText(outcome) }
                 refused.append(outcome.scenario.name)
                 continue
             }
             try store.bless(outcome.goldenArtifacts, scenario: outcome.scenario.name)
-            print("blessed \(store.directory(for: outcome.scenario.name))")
+            blessed.append(store.directory(for: outcome.scenario.name))
+            if format.format == .text { print("blessed \(store.directory(for: outcome.scenario.name))") }
+        }
+        if format.format == .json {
+            print(JSONValue.object(["blessed": .array(blessed.map { .string($0) }),
+                                    "refused": .array(refused.map { .string($0) })]).pretty, terminator: "")
         }
         if !refused.isEmpty {
             printError("not blessed (checks fail): \(refused.joined(separator: ", ")); fix them or pass --allow-failing")
