@@ -41,7 +41,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     static func sortedKeys(_ o: [String: JSONValue]) -> [String] {
-        o.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        o.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     func write(into out: inout String, indent: String?, level: Int) {
@@ -78,6 +78,12 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     public static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings need no escaping: append them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
