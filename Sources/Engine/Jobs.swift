@@ -1,6 +1,7 @@
-import Kernel
-import Codec
 import Broker
+import Codec
+import Dispatch
+import Kernel
 
 /// What Silver's decoder says about one Kafka value: header check, schema
 /// lookup and Avro decode (with resolution to V2) in one step.
@@ -77,15 +78,58 @@ final class SilverLogic: MicroBatchLogic {
     let bronze: BronzeTable
     let silver: SilverTable
     let dlq: DlqTable
-    let decode: SilverDecoder
+    /// One decoder per decode thread (a decoder is not thread-safe).
+    let decoders: [SilverDecoder]
     let sinkTables: [TableName]
     let watermarkInputs = 0
     private var pendingDlq = DlqColumns()
+    /// Below this many rows a batch is decoded on one thread: the hand-off costs more.
+    static let parallelThreshold = 2_048
 
-    init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decode: @escaping SilverDecoder) {
+    init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decoders: [SilverDecoder]) {
+        precondition(!decoders.isEmpty)
         self.job = job; self.exchange = job.exchange!; self.bronze = bronze; self.silver = silver; self.dlq = dlq
-        self.decode = decode
+        self.decoders = decoders
         self.sinkTables = [silver.name, dlq.name]
+    }
+
+    convenience init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decode: @escaping SilverDecoder) {
+        self.init(job: job, bronze: bronze, silver: silver, dlq: dlq, decoders: [decode])
+    }
+
+    /// What Silver makes of one Bronze row: decode, then validation.
+    enum RowOutcome {
+        case valid(Trade, schemaId: Int32)
+        case invalid(DeadLetterReason, message: String, schemaId: Int32?)
+    }
+
+    func outcome(_ r: Int, _ decode: SilverDecoder) -> RowOutcome {
+        switch bronze.withValue(r, decode) {
+        case .trade(let t, let schemaId):
+            if let reason = TradeValidator.firstFailure(t, topicExchange: exchange) {
+                return .invalid(reason, message: TradeValidator.message(for: reason, t, topicExchange: exchange), schemaId: schemaId)
+            }
+            return .valid(t, schemaId: schemaId)
+        case .failure(let reason, let message, let schemaId):
+            return .invalid(reason, message: message, schemaId: schemaId)
+        }
+    }
+
+    /// Decodes and validates rows [start, end) on `decoders.count` threads, each
+    /// over its own contiguous slice with its own decoder, into disjoint slots of
+    /// one buffer: the results are the same, in the same order, as on one thread.
+    /// Only reads are shared (Bronze and the Kafka log do not change meanwhile).
+    func parallelOutcomes(_ start: Int, _ end: Int) -> [RowOutcome] {
+        let n = end - start, k = decoders.count
+        let slots = UnsafeMutableBufferPointer<RowOutcome>.allocate(capacity: n)
+        let shared = UncheckedSendable((self, slots))
+        DispatchQueue.concurrentPerform(iterations: k) { t in
+            let (logic, out) = shared.value
+            let lo = n * t / k, hi = n * (t + 1) / k
+            for i in lo..<hi { (out.baseAddress! + i).initialize(to: logic.outcome(start + i, logic.decoders[t])) }
+        }
+        defer { slots.baseAddress!.deinitialize(count: n); slots.deallocate() }
+        return Array(slots)
     }
 
     func initialOffsets() -> [Int64] { [0] }
@@ -96,21 +140,21 @@ final class SilverLogic: MicroBatchLogic {
         let batchTs = e.batchTimestampMs * Time.microsPerMilli
         pendingDlq = DlqColumns()
         var valid = 0
-        for r in Int(e.startOffsets[0]) ..< Int(e.endOffsets[0]) {
-            switch bronze.withValue(r, decode) {
-            case .trade(let t, let schemaId):
-                if let reason = TradeValidator.firstFailure(t, topicExchange: exchange) {
-                    pendingDlq.append(exchange: exchange, bronzeRow: r, reason: reason,
-                                      message: TradeValidator.message(for: reason, t, topicExchange: exchange),
-                                      schemaId: schemaId, writeTs: batchTs)
-                } else {
-                    silver.stage(t, schemaId: schemaId, sourceRow: r)
-                    valid += 1
-                }
-            case .failure(let reason, let message, let schemaId):
+        let start = Int(e.startOffsets[0]), end = Int(e.endOffsets[0])
+        func stage(_ r: Int, _ o: RowOutcome) {
+            switch o {
+            case .valid(let t, let schemaId):
+                silver.stage(t, schemaId: schemaId, sourceRow: r)
+                valid += 1
+            case .invalid(let reason, let message, let schemaId):
                 pendingDlq.append(exchange: exchange, bronzeRow: r, reason: reason, message: message,
                                   schemaId: schemaId, writeTs: batchTs)
             }
+        }
+        if decoders.count > 1 && end - start >= Self.parallelThreshold {
+            for (i, o) in parallelOutcomes(start, end).enumerated() { stage(start + i, o) }
+        } else {
+            for r in start..<end { stage(r, outcome(r, decoders[0])) }
         }
         let n = Int(e.endOffsets[0] - e.startOffsets[0])
         return BatchOutput(rowsIn: n, rowsOut: [valid, pendingDlq.count])
@@ -231,4 +275,12 @@ public enum SilverDecoders {
             }
         }
     }
+}
+
+/// Hands values to `concurrentPerform` that are safe by construction (see
+/// `SilverLogic.parallelOutcomes`: one decoder per thread, disjoint writes,
+/// shared data only read) but that the compiler cannot prove Sendable.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -19,6 +19,10 @@ public struct EngineConfig: Sendable {
     /// Sliding window of the `k2_silver_batch_processing_seconds` summary
     /// (Prometheus client default: 10 minutes).
     public var metricsWindowMicros: Micros
+    /// Threads Silver decodes a batch's rows on (each with its own decoder);
+    /// rows are staged in order afterwards, so the output is the same for any
+    /// number. 1 keeps the engine on one core (its benchmark, what-if workers).
+    public var decodeThreads: Int = 1
 
     public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
                 profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
@@ -70,7 +74,7 @@ public final class Pipeline {
 
     /// - Parameters:
     ///   - scheduler: share one with the feeds; nil makes a fresh one at `startMicros`.
-    ///   - decoders: makes each Silver job's decoder (one per job, as one per thread).
+    ///   - decoders: makes a Silver job's decoder; called once per job and decode thread.
     public init(cluster: KafkaCluster, config: EngineConfig, scheduler: EventScheduler? = nil,
                 decoders: (ExchangeName) -> SilverDecoder) {
         precondition(config.endMicros >= config.startMicros, "the run must end after it starts")
@@ -96,10 +100,10 @@ public final class Pipeline {
             case .bronzeKraken: logic = BronzeLogic(table: bronzeKraken, cluster: cluster)
             case .silverBinance:
                 logic = SilverLogic(job: .silverBinance, bronze: bronzeBinance, silver: silverBinance, dlq: dlq,
-                                    decode: decoders(.binance))
+                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.binance) })
             case .silverKraken:
                 logic = SilverLogic(job: .silverKraken, bronze: bronzeKraken, silver: silverKraken, dlq: dlq,
-                                    decode: decoders(.kraken))
+                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.kraken) })
             case .gold: logic = goldLogic
             }
             var idStream = streams.stream("engine.\(jc.job.rawValue).query-id")

@@ -85,7 +85,7 @@ struct BenchReplay: ParsableCommand {
         func f(_ x: Double) -> String { String(Double(Int((x * 100).rounded())) / 100) }
         switch format.format {
         case .text:
-            print("replay benchmark: \(hours) h of production traffic, compact zstd capture, five jobs, one thread, seed \(seed)")
+            print("replay benchmark: \(hours) h of production traffic, compact zstd capture, five jobs on one thread, Silver decoding on \(ReplayRunner.decodeThreads), seed \(seed)")
             print("  messages               \(messages)  (capture \(fileBytes >> 20) MiB; recorded in \(f(recordSeconds)) s, not timed)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(p.dlq.rowCount), gold \(p.gold.rowCount); batches \(p.batchLog.count)")
             print("  load (read, unzstd, decode)  \(f(loadSeconds)) s")

@@ -1,3 +1,4 @@
+import Foundation
 import Broker
 import Codec
 import Engine
@@ -86,9 +87,14 @@ public enum ReplayRunner {
         return run(feed, file: file, settings: s, profile: profile)
     }
 
+    /// Silver decodes on every core the machine has: a replay is one run, not
+    /// one of many in parallel, and the tables are the same for any number.
+    public static var decodeThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
     /// Runs the engine over a built feed (everything validated already).
     public static func run(_ feed: ReplayFeed, file: String, settings s: Scenario, profile: CostProfile) -> ReplayRun {
-        let config = ScenarioRunner.engineConfig(s, profile: profile)
+        var config = ScenarioRunner.engineConfig(s, profile: profile)
+        config.decodeThreads = decodeThreads
         let pipeline = Pipeline(cluster: feed.cluster, registry: feed.registry, config: config)
         pipeline.run()
         return ReplayRun(file: file, settings: s, profile: profile, feed: feed, engineConfig: config, pipeline: pipeline)

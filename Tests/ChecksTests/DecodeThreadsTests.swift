@@ -1,0 +1,44 @@
+import Testing
+import Kernel
+import Engine
+import Exchanges
+import Scenarios
+@testable import Checks
+
+/// Silver may decode a batch on several threads; the tables must not notice.
+@Suite struct DecodeThreadsTests {
+    static let yaml = """
+    name: busy
+    description: Production Binance traffic with malformed payloads, so Silver batches are large and mixed.
+    seed: 31
+    duration: 6m
+    drain: 4m
+    faults:
+      - kind: malformed
+        exchange: binance
+        at: 1m
+        for: 4m
+        reasons: all
+        count: 2
+    """
+
+    func tables(decodeThreads: Int) throws -> ([[String]], Int) {
+        let s = try ScenarioParser.parse(Self.yaml, file: "busy.yaml")
+        let profile = try ProfileLoader.load(name: "production", directory: ChecksCanFailTests.root + "/scenarios/profiles")
+        let traffic = TrafficGenerator.generate(try ScenarioRunner.trafficPlan(s))
+        var config = ScenarioRunner.engineConfig(s, profile: profile)
+        config.decodeThreads = decodeThreads
+        let p = Pipeline(cluster: traffic.cluster, registry: traffic.registry, config: config)
+        p.run()
+        let biggest = p.batchLog.filter { $0.job == .silverBinance }.map(\.rowsIn).max() ?? 0
+        return (TableName.allCases.map { TableExport.rows(of: $0, in: p) }, biggest)
+    }
+
+    @Test func twoDecodeThreadsGiveTheSameTables() throws {
+        let (one, biggest) = try tables(decodeThreads: 1)
+        let (two, _) = try tables(decodeThreads: 2)
+        #expect(biggest >= 2_048, "no batch was big enough to decode in parallel")
+        #expect(one[TableName.allCases.firstIndex(of: .silverDlq)!].count == 30)
+        #expect(one == two)
+    }
+}
