@@ -141,7 +141,9 @@ public struct ReplayOutcome {
     public var checks: [CheckResult]
     public var incident: IncidentReport
     public var summary: JSONValue
-    public var tables: [(name: String, rows: [String])]
+    /// Every table as JSON Lines, made on demand (for `--out`): exporting them
+    /// costs more than the checks.
+    public var tables: [(name: String, rows: [String])] { TableExport.allTables(of: run.pipeline) }
     public var passed: Bool { checks.allSatisfy(\.passed) }
 }
 
@@ -153,10 +155,8 @@ public enum ReplayEvaluator {
         var checks = oracle.checks
         checks += ScenarioEvaluator.expectationChecks(run.settings.expect, oracle)
         let incident = incidentReport(run, oracle)
-        var tables: [(name: String, rows: [String])] = []
-        for t in TableName.allCases { tables.append((t.rawValue, TableExport.rows(of: t, in: p))) }
-        let summary = summaryJSON(run, oracle, checks, incident, tables)
-        return ReplayOutcome(run: run, oracle: oracle, checks: checks, incident: incident, summary: summary, tables: tables)
+        let summary = summaryJSON(run, oracle, checks, incident)
+        return ReplayOutcome(run: run, oracle: oracle, checks: checks, incident: incident, summary: summary)
     }
 
     static func incidentReport(_ run: ReplayRun, _ oracle: OracleResult) -> IncidentReport {
@@ -245,7 +245,7 @@ public enum ReplayEvaluator {
     }
 
     static func summaryJSON(_ run: ReplayRun, _ o: OracleResult, _ checks: [CheckResult], _ incident: IncidentReport,
-                            _ tables: [(name: String, rows: [String])]) -> JSONValue {
+) -> JSONValue {
         let s = run.settings, f = run.feed
         var jobs: [String: JSONValue] = [:]
         for (job, figures) in o.jobs { jobs[job.rawValue] = ScenarioEvaluator.jobJSON(figures) }
@@ -267,7 +267,7 @@ public enum ReplayEvaluator {
                 "drain": .string(DurationParser.format(s.drainMicros)),
                 "seed": .int(Int64(bitPattern: s.seed)), "profile": .string(s.profile),
             ]),
-            "tables": .object(Dictionary(uniqueKeysWithValues: tables.map { ($0.name, JSONValue.int(Int64($0.rows.count))) })),
+            "tables": TableExport.rowCounts(of: run.pipeline),
             "jobs": .object(jobs),
             "checks": .object(Dictionary(uniqueKeysWithValues: checks.map {
                 ($0.name, JSONValue.string($0.passed ? "pass" : "FAIL: " + ($0.details.first ?? "")))

@@ -11,11 +11,17 @@ public struct ScenarioOutcome {
     /// The oracle's checks, then the scenario's expectations.
     public var checks: [CheckResult]
     public var summary: JSONValue
-    /// Full tables, for `run --out`.
-    public var tables: [(name: String, rows: [String])]
+    let pipeline: Pipeline
+    /// Full tables, for `--out`; made on demand (exporting costs more than the checks).
+    public var tables: [(name: String, rows: [String])] { TableExport.allTables(of: pipeline) }
     /// What the golden files hold: the summary and the tables in full, or
-    /// per-partition digests for `golden_tables: digest`.
-    public var goldenArtifacts: RunArtifacts
+    /// per-partition digests for `golden_tables: digest`. Made on demand.
+    public var goldenArtifacts: RunArtifacts {
+        let golden = tables.map { t -> (name: String, rows: [String]) in
+            scenario.goldenTablesInFull ? t : (t.name, TableExport.digestRows(of: TableName(rawValue: t.name)!, in: pipeline, rows: t.rows))
+        }
+        return RunArtifacts(summary: summary, tables: golden)
+    }
     public var passed: Bool { checks.allSatisfy(\.passed) }
 
     /// The one command that reproduces this run.
@@ -34,16 +40,8 @@ public enum ScenarioEvaluator {
         var checks = oracle.checks
         checks += expectationChecks(s.expect, oracle)
 
-        var tables: [(name: String, rows: [String])] = []
-        var golden: [(name: String, rows: [String])] = []
-        for t in TableName.allCases {
-            let rows = TableExport.rows(of: t, in: p)
-            tables.append((t.rawValue, rows))
-            golden.append((t.rawValue, s.goldenTablesInFull ? rows : TableExport.digestRows(of: t, in: p, rows: rows)))
-        }
-        let summary = summaryJSON(run, oracle, checks, tables)
-        return ScenarioOutcome(scenario: s, oracle: oracle, checks: checks, summary: summary, tables: tables,
-                               goldenArtifacts: RunArtifacts(summary: summary, tables: golden))
+        let summary = summaryJSON(run, oracle, checks)
+        return ScenarioOutcome(scenario: s, oracle: oracle, checks: checks, summary: summary, pipeline: p)
     }
 
     static func expectationChecks(_ e: Expectations, _ o: OracleResult) -> [CheckResult] {
@@ -107,8 +105,7 @@ public enum ScenarioEvaluator {
         ])
     }
 
-    static func summaryJSON(_ run: ScenarioRun, _ o: OracleResult, _ checks: [CheckResult],
-                            _ tables: [(name: String, rows: [String])]) -> JSONValue {
+    static func summaryJSON(_ run: ScenarioRun, _ o: OracleResult, _ checks: [CheckResult]) -> JSONValue {
         let s = run.scenario
         var traffic: [String: JSONValue] = [:]
         for st in run.traffic.statistics {
@@ -130,7 +127,7 @@ public enum ScenarioEvaluator {
                 "golden_tables": .string(s.goldenTablesInFull ? "full" : "digest"),
             ]),
             "traffic": .object(traffic),
-            "tables": .object(Dictionary(uniqueKeysWithValues: tables.map { ($0.name, JSONValue.int(Int64($0.rows.count))) })),
+            "tables": TableExport.rowCounts(of: run.pipeline),
             "jobs": .object(jobs),
             "checks": .object(Dictionary(uniqueKeysWithValues: checks.map {
                 ($0.name, JSONValue.string($0.passed ? "pass" : "FAIL: " + ($0.details.first ?? "")))

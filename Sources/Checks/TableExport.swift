@@ -29,6 +29,16 @@ public enum TableExport {
         return o
     }
 
+    /// Every table, in SPEC order.
+    public static func allTables(of p: Pipeline) -> [(name: String, rows: [String])] {
+        TableName.allCases.map { ($0.rawValue, rows(of: $0, in: p)) }
+    }
+
+    /// `{"bronze_binance_trades": 1234, ...}`: committed rows per table.
+    public static func rowCounts(of p: Pipeline) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: TableName.allCases.map { ($0.rawValue, JSONValue.int(Int64(p.table($0).rowCount))) }))
+    }
+
     public static func rows(of table: TableName, in p: Pipeline) -> [String] {
         switch table {
         case .bronzeBinance, .bronzeKraken:
