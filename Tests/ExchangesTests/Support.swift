@@ -1,3 +1,4 @@
+import Foundation
 import Kernel
 import Codec
 import Broker
@@ -34,8 +35,8 @@ enum Fixture {
     static func at(_ minutes: Int64) -> Micros { start + Time.minutes(minutes) }
 }
 
-/// A minimal reader of the feed's own V1/V2 layout, for tests that need field
-/// values (the codec's TradeDecoder is the authority; see CodecAgreementTests).
+/// The fields the feed tests look at, decoded by the codec's `TradeDecoder`
+/// (the authority on the wire format; no second reader to keep in step).
 struct MiniTrade {
     var schemaId: Int32
     var messageId: String
@@ -44,27 +45,27 @@ struct MiniTrade {
     var timestampMicros: Micros
     var priceUnits: Int64
     var quantityUnits: Int64
+    /// The Avro enum index: 0 BUY, 1 SELL.
     var side: Int64
     var ingestionMicros: Micros
 
+    /// A decoder is not thread-safe and tests run in parallel: one shared, locked.
+    private static let decoder = Locked(TradeDecoder(registry: .standard()))
+
     init?(_ b: [UInt8]) {
-        guard b.count > 5, b[0] == 0 else { return nil }
-        schemaId = Int32(bitPattern: UInt32(b[1]) << 24 | UInt32(b[2]) << 16 | UInt32(b[3]) << 8 | UInt32(b[4]))
-        var i = 5
-        func long() -> Int64 {
-            var shift: UInt64 = 0, z: UInt64 = 0
-            while true { let c = b[i]; i += 1; z |= UInt64(c & 0x7F) << shift; if c < 0x80 { break }; shift += 7 }
-            return Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1)
-        }
-        func bytes() -> [UInt8] { let n = Int(long()); defer { i += n }; return Array(b[i..<(i + n)]) }
-        func string() -> String { String(decoding: bytes(), as: UTF8.self) }
-        func decimal() -> Int64 { Decimal8(avroBytes: bytes())!.units }
-        messageId = string(); tradeId = string(); symbol = string(); _ = string(); _ = string()
-        timestampMicros = long(); priceUnits = decimal(); quantityUnits = decimal(); _ = string(); side = long()
-        if schemaId == 2 { precondition(long() == 0, "test reader handles empty trade_conditions only") }
-        if long() == 1 { _ = long() }
-        ingestionMicros = long()
+        guard case .success(let d) = Self.decoder.with({ $0.decode(b) }) else { return nil }
+        let t = d.trade
+        schemaId = d.schemaId; messageId = t.messageId; tradeId = t.tradeId; symbol = t.symbol
+        timestampMicros = t.timestampMicros; priceUnits = t.price.units; quantityUnits = t.quantity.units
+        side = t.side == .buy ? 0 : 1; ingestionMicros = t.ingestionTimestampMicros
     }
+}
+
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private let value: T
+    init(_ value: T) { self.value = value }
+    func with<R>(_ body: (T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(value) }
 }
 
 extension GeneratedTraffic {
