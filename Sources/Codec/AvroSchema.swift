@@ -1,3 +1,4 @@
+import Kernel
 /// An Avro schema parsed in Swift, as a flat table of nodes.
 ///
 /// Why a second parser next to libavro's: libavro drops `logicalType`,
@@ -44,8 +45,8 @@ struct AvroSchemaGraph: Sendable {
     private var named: [String: Int] = [:]
 
     init(json text: String) throws(SchemaError) {
-        let doc: JSONValue
-        do { doc = try JSONValue.parse(text) } catch { throw SchemaError(problem: error.description) }
+        let doc: OrderedJSON
+        do { doc = try OrderedJSON.parse(text) } catch { throw SchemaError(problem: error.description) }
         root = try parse(doc, namespace: nil)
     }
 
@@ -64,7 +65,7 @@ struct AvroSchemaGraph: Sendable {
 
     private mutating func add(_ n: Node) -> Int { nodes.append(n); return nodes.count - 1 }
 
-    private mutating func parse(_ v: JSONValue, namespace: String?) throws(SchemaError) -> Int {
+    private mutating func parse(_ v: OrderedJSON, namespace: String?) throws(SchemaError) -> Int {
         switch v {
         case let .string(name):
             if let k = Self.primitives[name] { return add(Node(kind: k)) }

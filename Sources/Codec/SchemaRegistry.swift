@@ -1,3 +1,4 @@
+import Kernel
 import CAvro
 import Foundation  // NSLock only
 
@@ -59,7 +60,7 @@ public final class SchemaRegistry: @unchecked Sendable {
             throw SchemaRegistryError(kind: .invalidSchema, subject: subject, message: "libavro refuses the schema")
         }
         avro_schema_decref(schema)
-        let canonical = (try? JSONValue.parse(json).canonicalText) ?? json
+        let canonical = (try? OrderedJSON.parse(json).canonicalText) ?? json
         return Entry(json: json, canonical: canonical, graph: graph)
     }
 

@@ -76,8 +76,8 @@ public final class TradeEncoder {
         guard let entry = registry.entry(id: schemaId) else {
             throw TradeCodecError(message: "schema id \(schemaId) is not registered")
         }
-        let v1 = try! JSONValue.parse(TradeSchemas.v1JSON).canonicalText
-        let v2 = try! JSONValue.parse(TradeSchemas.v2JSON).canonicalText
+        let v1 = try! OrderedJSON.parse(TradeSchemas.v1JSON).canonicalText
+        let v2 = try! OrderedJSON.parse(TradeSchemas.v2JSON).canonicalText
         guard entry.canonical == v1 || entry.canonical == v2 else {
             throw TradeCodecError(message: "schema id \(schemaId) is not the V1 or V2 trade schema; the encoder writes only those")
         }

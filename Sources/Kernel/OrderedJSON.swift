@@ -1,22 +1,23 @@
-import Kernel
-/// A minimal JSON value, enough to read Avro schema declarations.
+/// The project's JSON reader: a document with object keys in declaration
+/// order and numbers kept as their text. The codec reads Avro schema
+/// declarations with it; `JSONValue` (the writer) is read back through it.
 ///
 /// Why not libavro's parser: `avro_schema_from_json` drops `logicalType`,
 /// `precision`, `scale` and `default` (LIBAVRO.md), which decide whether a
 /// writer schema resolves to the V2 trade. Why not Foundation: object keys
 /// keep their declaration order here, and the canonical text below must be
 /// the same on every platform.
-indirect enum JSONValue: Equatable, Sendable {
+public indirect enum OrderedJSON: Equatable, Sendable {
     case null
     case bool(Bool)
     /// The number's text as written (canonicalised by re-emitting it as is).
     case number(String)
     case string(String)
-    case array([JSONValue])
+    case array([OrderedJSON])
     /// Keys in declaration order.
-    case object([(String, JSONValue)])
+    case object([(String, OrderedJSON)])
 
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    public static func == (a: OrderedJSON, b: OrderedJSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -29,23 +30,26 @@ indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> OrderedJSON? {
         if case let .object(members) = self { return members.first(where: { $0.0 == key })?.1 }
         return nil
     }
 
-    var stringValue: String? { if case let .string(s) = self { return s }; return nil }
-    var intValue: Int? { if case let .number(n) = self { return Int(n) }; return nil }
+    public var stringValue: String? { if case let .string(s) = self { return s }; return nil }
+    public var intValue: Int? { if case let .number(n) = self { return Int(n) }; return nil }
 
-    struct ParseError: Error, CustomStringConvertible {
-        let offset: Int
-        let problem: String
-        var description: String { "invalid JSON at byte \(offset): \(problem)" }
+    public struct ParseError: Error, CustomStringConvertible {
+        /// Byte offset of the problem in the UTF-8 text.
+        public let offset: Int
+        public let problem: String
+        public var description: String { "invalid JSON at byte \(offset): \(problem)" }
     }
 
     /// Parses one JSON document; trailing non-whitespace is an error.
-    static func parse(_ text: String) throws(ParseError) -> JSONValue {
-        var p = Parser(bytes: Array(text.utf8))
+    /// With `rejectingDuplicateKeys`, a key repeated in one object is an error
+    /// at the repeated key.
+    public static func parse(_ text: String, rejectingDuplicateKeys: Bool = false) throws(ParseError) -> OrderedJSON {
+        var p = Parser(bytes: Array(text.utf8), rejectDuplicates: rejectingDuplicateKeys)
         let v = try p.value(depth: 0)
         p.skipWhitespace()
         guard p.i == p.bytes.count else { throw ParseError(offset: p.i, problem: "unexpected text after the document") }
@@ -54,7 +58,7 @@ indirect enum JSONValue: Equatable, Sendable {
 
     /// Compact text with keys in declaration order: whitespace-insensitive
     /// identity for the registry ("same schema -> same id").
-    var canonicalText: String {
+    public var canonicalText: String {
         var out = ""
         write(into: &out)
         return out
@@ -74,7 +78,7 @@ indirect enum JSONValue: Equatable, Sendable {
             out += "{"
             for (i, (k, v)) in members.enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(k, into: &out); out += ":"; v.write(into: &out)
+                OrderedJSON.writeString(k, into: &out); out += ":"; v.write(into: &out)
             }
             out += "}"
         }
@@ -82,11 +86,12 @@ indirect enum JSONValue: Equatable, Sendable {
 
     /// The same escaping as every other JSON the project writes.
     static func writeString(_ s: String, into out: inout String) {
-        Kernel.JSONValue.writeString(s, into: &out)
+        JSONValue.writeString(s, into: &out)
     }
 
     private struct Parser {
         let bytes: [UInt8]
+        var rejectDuplicates = false
         var i = 0
         /// Schemas nest a handful of levels; a bound keeps hostile input from
         /// overflowing the stack.
@@ -96,20 +101,24 @@ indirect enum JSONValue: Equatable, Sendable {
             while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
         }
 
-        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+        mutating func value(depth: Int) throws(ParseError) -> OrderedJSON {
             guard depth < Parser.maxDepth else { throw ParseError(offset: i, problem: "nested too deeply") }
             skipWhitespace()
             guard i < bytes.count else { throw ParseError(offset: i, problem: "unexpected end of input") }
             switch bytes[i] {
             case UInt8(ascii: "{"):
                 i += 1
-                var members: [(String, JSONValue)] = []
+                var members: [(String, OrderedJSON)] = []
                 skipWhitespace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {
                     skipWhitespace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw ParseError(offset: i, problem: "expected a key") }
+                    let keyOffset = i
                     let k = try string()
+                    if rejectDuplicates && members.contains(where: { $0.0 == k }) {
+                        throw ParseError(offset: keyOffset, problem: "duplicate key '\(k)'")
+                    }
                     skipWhitespace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw ParseError(offset: i, problem: "expected ':'") }
                     i += 1
@@ -122,7 +131,7 @@ indirect enum JSONValue: Equatable, Sendable {
                 }
             case UInt8(ascii: "["):
                 i += 1
-                var items: [JSONValue] = []
+                var items: [OrderedJSON] = []
                 skipWhitespace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
                 while true {
