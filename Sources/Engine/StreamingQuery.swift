@@ -16,9 +16,10 @@ import Kernel
 /// moved the watermark (a no-data batch). A batch: offset log -> execute ->
 /// sink commits in order -> watermark update -> commit log.
 ///
-/// Durable across a crash: the offset log, the commit log and the tables.
-/// Lost: everything else (watermark per input, the in-flight batch's state
-/// changes, whether a no-data batch was due).
+/// Durable across a crash: the offset log, the commit log (batch id and
+/// `nextBatchWatermarkMs`) and the tables. Lost: everything else (watermark
+/// per input, the in-flight batch's state changes, whether a no-data batch
+/// was due).
 final class StreamingQuery {
     let job: JobName
     let config: JobConfig
@@ -33,6 +34,9 @@ final class StreamingQuery {
     // Checkpoint: survives crashes.
     private(set) var offsetLog: [OffsetLogEntry] = []
     private(set) var lastCommittedBatchId: Int64 = -1
+    /// The commit log's `CommitMetadata.nextBatchWatermarkMs` of the last
+    /// committed batch: the global watermark after that batch's update.
+    private(set) var lastCommitNextBatchWatermarkMs: Int64 = 0
     /// Spark keeps 100 entries; the engine needs the last two (the re-run
     /// batch and its predecessor, whose watermark is the late threshold).
     static let offsetLogRetention = 3
@@ -76,7 +80,15 @@ final class StreamingQuery {
             lastExecutedWatermarkMs = nil
             if logic.watermarkInputs > 0 {
                 var w = WatermarkTracker(inputs: logic.watermarkInputs, delayMs: pipeline.config.watermarkDelayMicros / 1_000)
-                if let last = offsetLog.last { w.setWatermark(last.batchWatermarkMs) }
+                // MicroBatchExecution.populateStartOffsets: the offset log's value,
+                // then, when that batch is committed, the larger of it and the
+                // commit log's nextBatchWatermarkMs.
+                if let last = offsetLog.last {
+                    w.setWatermark(last.batchWatermarkMs)
+                    if last.batchId == lastCommittedBatchId {
+                        w.setWatermark(max(w.globalMs, lastCommitNextBatchWatermarkMs))
+                    }
+                }
                 watermark = w
             }
             pipeline.log(now, job, .info, runNumber == 1
@@ -275,7 +287,8 @@ final class StreamingQuery {
             r.watermarkAfterMs = watermark!.globalMs
         }
         lastExecutedWatermarkMs = r.watermarkMs
-        lastCommittedBatchId = r.batchId  // the commit log
+        lastCommittedBatchId = r.batchId  // the commit log, with the watermark after the batch
+        lastCommitNextBatchWatermarkMs = watermark?.globalMs ?? 0
         let elapsedMs = Time.floorDiv(now, Time.microsPerMilli) - Time.floorDiv(r.startMicros, Time.microsPerMilli)
         r.endMicros = now
         r.processingMicros = now - r.startMicros

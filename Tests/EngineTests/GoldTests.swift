@@ -82,6 +82,31 @@ import Testing
         #expect(run.droppedRows.isEmpty)
     }
 
+    /// MicroBatchExecution.populateStartOffsets: after a committed batch the
+    /// restart restores max(offset log's batchWatermarkMs, commit log's
+    /// nextBatchWatermarkMs), so the watermark batch 0 moved survives a crash
+    /// before batch 1 is planned, even though the rebuilt tracker has only
+    /// Binance data afterwards (Kraken counts as 0 again).
+    @Test func aRestartAfterACommittedBatchRestoresTheCommitLogsNextBatchWatermark() {
+        let c = makeCluster()
+        produceTrade(c, .binance, id: 1, at: T0 + sec(5))
+        produceTrade(c, .kraken, id: 2, at: T0 + sec(5))
+        let w1 = evMs(5) - 300_000
+        produceTrade(c, .binance, id: 3, at: T0 + sec(125))
+        produceTrade(c, .binance, id: 4, at: T0 + sec(185), eventMicros: w1 * 1_000)  // late against W1
+        let crash = CrashPlan(job: .gold, atMicros: T0 + sec(100), point: .beforeOffsetLog, restartAfterMicros: sec(30))
+        let run = pipeline(c, end: T0 + sec(400), jobs: Self.jobs, crashes: [crash]).run()
+        let g = run.committed(.gold)
+        #expect(g.map(\.batchId) == [0, 1, 2])
+        #expect(g.map(\.runNumber) == [1, 2, 2])
+        #expect(g.map { ($0.startMicros - T0) / Time.microsPerSecond } == [60, 150, 240])
+        #expect(g.map(\.watermarkMs) == [0, w1, w1])       // the offset log alone would give batch 1 zero
+        #expect(g.map(\.lateThresholdMs) == [0, 0, w1])
+        #expect(g[2].lateRows == 1)
+        #expect(run.droppedRows.map(\.messageId) == [FakeWire.messageId(4)])
+        #expect(run.batches(.gold).contains { $0.outcome == .crashed(.beforeOffsetLog) } == false)  // never recorded: no batch existed
+    }
+
     @Test func trackerFollowsSparkMinPolicyNeverDecreasesAndForgetsInputsOnRestart() {
         var w = WatermarkTracker(inputs: 2, delayMs: 300_000)
         let m1 = w.update(maxEventMs: [1_000_000, nil])  // input 1 silent -> counts as 0
