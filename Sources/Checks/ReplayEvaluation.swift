@@ -187,10 +187,7 @@ public enum ReplayEvaluator {
 
         // End to end: Kafka create time -> the Gold commit holding the message,
         // over messages produced after every job's start-up batch (as the oracle measures).
-        var warmedUp = run.feedStartMicros
-        for job in JobName.allCases {
-            if let first = p.batchLog.first(where: { $0.job == job })?.endMicros { warmedUp = max(warmedUp, first) }
-        }
+        let warmedUp = SLAs.warmedUpMicros(p, feedStartMicros: run.feedStartMicros)
         let silver = [p.silverBinance, p.silverKraken], bronze = [p.bronzeBinance, p.bronzeKraken]
         let snaps = p.gold.snapshots
         search: for s in snaps {

@@ -94,9 +94,16 @@ extension PointResult {
                 })
         }
         self.jobs = jobs
+        // The series come from the engine's Gold batch log, whose watermarks and
+        // dedup key counts the oracle's gold_exactly_once and dedup_state checks
+        // hold to its recomputation, batch by batch.
+        let gold = run.pipeline.batchLog.filter { $0.job == .gold && $0.outcome == .committed }.sorted { $0.batchId < $1.batchId }
         // Before both inputs have data the watermark is 0 (the epoch): no lag to plot.
-        watermarkLag = o.watermarkLag.filter { $0.lagMicros != $0.timeMicros }.map { (offsetMs($0.timeMicros), msOf($0.lagMicros)) }
-        stateSeries = o.stateSeries.map { (offsetMs($0.timeMicros), $0.keys) }
+        watermarkLag = gold.compactMap { b in
+            guard let after = b.watermarkAfterMs, after != 0 else { return nil }
+            return (offsetMs(b.startMicros), msOf(b.startMicros - after * 1_000))
+        }
+        stateSeries = gold.map { (offsetMs($0.startMicros), Int64($0.stateKeys)) }
     }
 
     public var json: JSONValue {

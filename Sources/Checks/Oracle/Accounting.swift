@@ -1,0 +1,66 @@
+import Engine
+import Exchanges
+import Kernel
+
+/// Nothing is lost: produced = gold + late + duplicates + DLQ + still in
+/// flight (per layer), and, with ground truth, every message ended as its
+/// label says it may (a valid trade in Gold or dropped late, a duplicate
+/// dropped as such or late, a dead letter in the DLQ; in flight is always allowed).
+struct Accounting {
+    static let name = "accounting"
+    private(set) var problems: [String] = []
+    private(set) var figures: JSONValue = .null
+
+    var result: CheckResult { .from(Self.name, problems: problems) }
+
+    init(_ input: OracleInput, _ tables: ExchangeTables, bronze: BronzeExactlyOnce, silverDLQ: SilverDLQExactlyOnce,
+         gold: GoldRecomputation) {
+        let p = input.pipeline
+        let produced = bronze.produced
+        let goldRows = Int64(p.gold.rowCount), dlqRows = Int64(p.dlq.rowCount)
+        let silverRows = Int64(tables.silver.reduce(0) { $0 + $1.rowCount })
+        let goldInFlight = silverRows - (gold.readEnd[0] + gold.readEnd[1])
+        let inFlight = bronze.inFlight + silverDLQ.inFlight + goldInFlight
+        let unexplained = produced - (goldRows + gold.lateDropped + gold.duplicatesDropped + dlqRows + inFlight)
+        if unexplained != 0 {
+            problems.append("\(unexplained) produced messages are unexplained: produced \(produced) = gold \(goldRows) + late \(gold.lateDropped) + duplicates \(gold.duplicatesDropped) + DLQ \(dlqRows) + in flight \(inFlight) does not hold")
+        }
+        // Each label honoured: what the ground truth says must happen did.
+        var byLabel: [String: [String: Int64]] = [:]
+        if let truth = input.groundTruth {
+            for k in tables.exchanges.indices {
+                for b in 0..<tables.bronze[k].rowCount {
+                    guard let l = tables.label(truth, k, b) else {
+                        problems.append("\(tables.address(k, b)) has no ground-truth label"); continue
+                    }
+                    let fate = RowFate(silverDLQ.fates[k][b]) { gold.fates[k][$0] }
+                    let outcome: String
+                    switch l.outcome { case .deadLetter: outcome = "dlq"; default: outcome = l.outcome.name }
+                    byLabel[outcome, default: [:]][fate.rawValue, default: 0] += 1
+                    if !Self.allowed(l.outcome, fate) {
+                        problems.append("\(tables.address(k, b)): labelled \(l.outcome.name) (\(l.fault.rawValue)) but ended as \(fate.rawValue)")
+                    }
+                }
+            }
+        }
+        figures = .object([
+            "produced": .int(produced), "gold": .int(goldRows), "late_dropped": .int(gold.lateDropped),
+            "duplicates_dropped": .int(gold.duplicatesDropped), "dlq": .int(dlqRows), "in_flight": .int(inFlight),
+            "unexplained": .int(unexplained),
+            "in_flight_by_layer": .object(["kafka_to_bronze": .int(bronze.inFlight), "bronze_to_silver": .int(silverDLQ.inFlight),
+                                           "silver_to_gold": .int(goldInFlight)]),
+            "by_label": .object(byLabel.mapValues { .object($0.mapValues { .int($0) }) }),
+        ])
+    }
+
+    /// The ends a label allows.
+    static func allowed(_ outcome: ExpectedOutcome, _ fate: RowFate) -> Bool {
+        switch (outcome, fate) {
+        case (_, .inFlight): return true
+        case (.gold, .gold), (.gold, .late), (.backfill, .gold), (.backfill, .late): return true
+        case (.duplicate, .duplicate), (.duplicate, .late): return true
+        case (.deadLetter, .dlq): return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Engine
+import Kernel
+
+/// Spark's Gold query replayed from the outside, over the Silver rows each
+/// committed Gold batch says it read: per-input maximum event time, a global
+/// watermark that is the minimum over inputs (an input without data counts as
+/// 0) and never goes down, the previous batch's watermark as the late
+/// threshold, and first-wins deduplication on message_id with state that is
+/// never evicted.
+///
+/// A model, not a checker: it says what each batch should have done. The Gold
+/// checkers compare the engine's batch log, drops and table with it.
+struct GoldRecomputation {
+    /// One committed Gold batch and what the recomputation says about it.
+    struct Batch {
+        var record: BatchRecord
+        /// The global watermark before the batch (what the batch should run with).
+        var watermarkMs: Int64
+        /// The late threshold it should use: the previous batch's watermark (as logged).
+        var lateThresholdMs: Int64
+        /// false when the batch does not name its two Silver ranges (it is then not replayed).
+        var namesRanges = true
+        /// Per input: the row the previous batch's range ended at.
+        var expectedStart: [Int64] = []
+        /// Per input: the range ends past the Silver table's end (that input is not replayed).
+        var readsPastEnd: [Bool] = []
+        /// The global watermark after the batch.
+        var watermarkAfterMs: Int64?
+        var movedWatermark = false
+        /// Dedup keys held after the batch.
+        var stateKeysAfter: Int64?
+    }
+
+    /// Committed Gold batches in batch id order.
+    private(set) var batches: [Batch] = []
+    /// message_id -> the Silver row whose batch accepted it first.
+    private(set) var accepted: [String: (ref: SilverRowRef, batchId: Int64)] = [:]
+    /// Per input (`ExchangeTables` order), per Silver row: what Gold did with it.
+    private(set) var fates: [[SilverFate]]
+    private(set) var expectedLate = Set<SilverRowRef>()
+    private(set) var expectedDuplicates = Set<SilverRowRef>()
+    /// Per input: where the last batch's range ended.
+    private(set) var readEnd: [Int64] = [0, 0]
+    private(set) var finalWatermarkMs: Int64 = 0
+    private(set) var batchTimestampMs: [Int64: Int64] = [:]
+
+    var lateDropped: Int64 { Int64(expectedLate.count) }
+    var duplicatesDropped: Int64 { Int64(expectedDuplicates.count) }
+
+    init(_ p: Pipeline, _ tables: ExchangeTables) {
+        let silver = tables.silver
+        let delayMs = ms(p.config.watermarkDelayMicros)
+        fates = silver.map { [SilverFate](repeating: .unread, count: $0.rowCount) }
+        var maxEventMs: [Int64?] = [nil, nil]
+        var global: Int64 = 0
+        var previousBatchWatermarkMs: Int64 = 0
+        let records = p.batchLog.filter { $0.job == .gold && $0.outcome == .committed }.sorted { $0.batchId < $1.batchId }
+        for b in records {
+            batchTimestampMs[b.batchId] = b.batchTimestampMs
+            var step = Batch(record: b, watermarkMs: global, lateThresholdMs: previousBatchWatermarkMs)
+            guard b.startOffsets.count == 2, b.endOffsets.count == 2 else {
+                step.namesRanges = false; batches.append(step); continue
+            }
+            let threshold = previousBatchWatermarkMs
+            for k in 0..<2 {
+                step.expectedStart.append(readEnd[k])
+                readEnd[k] = b.endOffsets[k]
+                let pastEnd = b.endOffsets[k] > Int64(silver[k].rowCount)
+                step.readsPastEnd.append(pastEnd)
+                if pastEnd { continue }
+                for row in Int(b.startOffsets[k])..<Int(b.endOffsets[k]) {
+                    let t = silver[k].row(row).trade
+                    let eventMs = Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * 1_000
+                    if maxEventMs[k] == nil || eventMs > maxEventMs[k]! { maxEventMs[k] = eventMs }
+                    let ref = SilverRowRef(input: k, row: row)
+                    if eventMs <= threshold {
+                        expectedLate.insert(ref); fates[k][row] = .late
+                    } else if accepted[t.messageId] != nil {
+                        expectedDuplicates.insert(ref); fates[k][row] = .duplicate
+                    } else {
+                        accepted[t.messageId] = (ref, b.batchId); fates[k][row] = .gold
+                    }
+                }
+            }
+            let candidate = maxEventMs.map { $0.map { $0 - delayMs } ?? 0 }.min()!
+            let before = global
+            if candidate > global { global = candidate }
+            step.movedWatermark = global > before
+            step.watermarkAfterMs = global
+            step.stateKeysAfter = Int64(accepted.count)
+            previousBatchWatermarkMs = b.watermarkMs
+            batches.append(step)
+        }
+        finalWatermarkMs = global
+    }
+}

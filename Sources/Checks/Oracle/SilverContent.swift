@@ -1,0 +1,42 @@
+import Codec
+import Engine
+
+/// Each Silver row is the trade its Kafka bytes hold, read by the reference
+/// reader (written from the Avro specification, not the libavro codec), under
+/// the schema id the bytes carry, and passes validation.
+///
+/// Rows decoded from bytes the reference reader cannot read under a
+/// non-standard writer schema are counted as not verifiable, not failed.
+struct SilverContent {
+    static let name = "silver_content"
+    private(set) var problems: [String] = []
+    /// Silver rows whose bytes only the codec can read (another registered writer schema).
+    private(set) var unverifiable: Int64 = 0
+
+    var result: CheckResult { .from(Self.name, problems: problems) }
+
+    init(_ tables: ExchangeTables, fates: [[BronzeFate]]) {
+        for k in tables.exchanges.indices {
+            let silver = tables.silver[k], bronze = tables.bronze[k], e = tables.exchanges[k]
+            for i in 0..<silver.rowCount {
+                let row = silver.row(i)
+                let b = row.sourceBronzeRow
+                // Rows pointing nowhere or at a Bronze row claimed before are the exactly-once checker's.
+                guard b >= 0 && b < bronze.rowCount, fates[k][b] == .silver(row: i) else { continue }
+                let bytes = bronze.value(b)
+                switch ReferenceTradeReader.classify(bytes) {
+                case .trade(let t, let id):
+                    if t != row.trade { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
+                    if id != row.schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(row.schemaId), bytes say \(id)") }
+                case .trailingBytes, .unreadable:
+                    if let id = WireFormat.schemaId(of: bytes), id == 1 || id == 2 {
+                        problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole V\(id) record")
+                    } else { unverifiable += 1 }
+                }
+                if let reason = TradeValidator.firstFailure(row.trade, topicExchange: e) {
+                    problems.append("\(silver.name.rawValue) row \(i) (\(row.trade.messageId)) fails validation: \(reason.rawValue)")
+                }
+            }
+        }
+    }
+}

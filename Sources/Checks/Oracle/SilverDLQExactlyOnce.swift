@@ -1,0 +1,64 @@
+import Engine
+
+/// Every Bronze row reaches exactly one of its exchange's Silver table and the
+/// DLQ: the Silver job's two sinks commit each batch once, and a row is either
+/// a valid trade or a dead letter, never both, never neither once its batch
+/// committed.
+///
+/// Its by-product, `fates`, says where each Bronze row went; the Silver
+/// content, DLQ and accounting checkers read it.
+struct SilverDLQExactlyOnce {
+    static let name = "silver_dlq_exactly_once"
+    private(set) var problems: [String] = []
+    /// Per exchange (`ExchangeTables` order), per Bronze row: where it went.
+    /// A row claimed twice keeps its first claim.
+    private(set) var fates: [[BronzeFate]]
+    /// Bronze rows in neither table that no committed Silver batch has read yet.
+    private(set) var inFlight: Int64 = 0
+
+    var result: CheckResult { .from(Self.name, problems: problems) }
+
+    init(_ input: OracleInput, _ tables: ExchangeTables) {
+        let p = input.pipeline
+        fates = tables.bronze.map { [BronzeFate](repeating: .nowhere, count: $0.rowCount) }
+        for k in tables.exchanges.indices {
+            let silver = tables.silver[k], bronze = tables.bronze[k]
+            for i in 0..<silver.rowCount {
+                let b = silver.row(i).sourceBronzeRow
+                guard b >= 0 && b < bronze.rowCount else {
+                    problems.append("\(silver.name.rawValue) row \(i) points at Bronze row \(b), which does not exist"); continue
+                }
+                claim(k, b, as: .silver(row: i), bronze)
+            }
+        }
+        for i in 0..<p.dlq.rowCount {
+            // DLQ rows whose source is not a Bronze row are the DLQ checker's to report.
+            guard let (k, b) = Self.source(ofDLQRow: i, p, tables) else { continue }
+            claim(k, b, as: .deadLetter(row: i), tables.bronze[k])
+        }
+        for k in tables.exchanges.indices {
+            let bronze = tables.bronze[k]
+            let readEnd = Int(Oracle.committedEndOffsets(p, tables.silverJobs[k], count: 1)[0])
+            for b in 0..<bronze.rowCount where fates[k][b] == .nowhere {
+                if b < readEnd { problems.append("\(bronze.name.rawValue) row \(b) is in neither Silver nor the DLQ (its batch committed)") }
+                else { inFlight += 1 }
+            }
+        }
+    }
+
+    private mutating func claim(_ k: Int, _ b: Int, as fate: BronzeFate, _ bronze: BronzeTable) {
+        guard fates[k][b] == .nowhere else {
+            problems.append("\(bronze.name.rawValue) row \(b) reached Silver/DLQ twice"); return
+        }
+        fates[k][b] = fate
+    }
+
+    /// The Bronze row (exchange index, row) a DLQ row names, when it names one that exists.
+    static func source(ofDLQRow i: Int, _ p: Pipeline, _ tables: ExchangeTables) -> (k: Int, b: Int)? {
+        let row = p.dlq.row(i)
+        guard let k = tables.bronze.firstIndex(where: { $0.name == row.sourceTable }) else { return nil }
+        let b = row.sourceBronzeRow
+        guard b >= 0 && b < tables.bronze[k].rowCount else { return nil }
+        return (k, b)
+    }
+}
