@@ -231,4 +231,9 @@ extension Pipeline {
     public func testOnly_rewriteBatch(_ i: Int, _ change: (inout BatchRecord) -> Void) {
         change(&batchLog[i])
     }
+
+    /// Test only: rewrites metric sample `i`, as an engine that exported a wrong value would.
+    public func testOnly_rewriteMetric(_ i: Int, _ change: (inout MetricSample) -> Void) {
+        change(&metrics[i])
+    }
 }

@@ -452,6 +452,27 @@ extension GoldTable {
     }
 }
 
+extension BronzeTable {
+    /// Commits a second copy of committed row `i` in a snapshot of its own.
+    public func testOnly_duplicateRow(_ i: Int) {
+        precondition(i < rowCount && stagedCount == 0)
+        let last = log.snapshots.last!
+        stage(partition: partition[i], position: position[i], kafkaTimestampMs: kafkaTimestampMs[i])
+        _ = commitStaged(queryId: last.queryId + "-corrupt", job: last.job, batchId: last.batchId,
+                         batchTimestampMicros: log.batchTimestamp(ofRow: i), at: last.committedAtMicros)
+    }
+}
+
+extension SilverTable {
+    /// Points Silver row `i`'s lineage at another Bronze row (the row's fields stay).
+    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) { sourceRow[i] = UInt32(bronzeRow) }
+}
+
+extension GoldTable {
+    /// Moves Gold row `i`'s event time (and so its partition) without touching its trade.
+    public func testOnly_setEventSeconds(_ i: Int, _ seconds: Int64) { eventSeconds[i] = seconds }
+}
+
 extension DlqTable {
     /// Files DLQ row `i` under another reason (its category follows the reason).
     public func testOnly_setReason(_ i: Int, _ reason: DeadLetterReason) {

@@ -116,6 +116,13 @@ public final class GroundTruth {
         }
     }
 
+    /// Test only: files another label for the message at `a`, as a wrong ledger would.
+    public func testOnly_relabel(_ label: GroundTruthLabel, at a: MessageAddress) {
+        let p = byTopic[a.topic]![Int(a.partition)]
+        p.codes[Int(a.offset)] = GroundTruth.encode(label)
+        if case .duplicate(let o) = label.outcome { p.originalOffsets[a.offset] = o }
+    }
+
     /// Topics in name order.
     public var topics: [String] { byTopic.keys.sorted() }
     public func partitionCount(topic: String) -> Int { byTopic[topic]?.count ?? 0 }

@@ -2,11 +2,15 @@ import Testing
 import Kernel
 import Codec
 import Engine
+import Exchanges
 import Scenarios
 @testable import Checks
 
-/// Each check of the oracle is shown to fail, with a clear message, when the
-/// promise it guards is broken — so a green run means something.
+/// Each checker of the oracle is shown to fail, with a clear message, when the
+/// promise it guards is broken (a table, a log, a metric or a label tampered
+/// with after an honest run) — so a green run means something. One test (at
+/// least) per checker in Sources/Checks/Oracle; `everyCheckerHasAFailingTest`
+/// keeps the list honest.
 @Suite struct ChecksCanFailTests {
     static var root: String {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
@@ -42,6 +46,143 @@ import Scenarios
 
     func failing(_ o: ScenarioOutcome) -> [String: [String]] {
         Dictionary(uniqueKeysWithValues: o.checks.filter { !$0.passed }.map { ($0.name, $0.details) })
+    }
+
+    /// The failing checks of a tampered run, with `expect` judged as well.
+    func failing(_ r: ScenarioRun, expecting e: Expectations = Expectations()) -> [String: [String]] {
+        let o = ScenarioEvaluator.evaluate(r)
+        let checks = o.checks + ScenarioEvaluator.expectationChecks(e, o.oracle)
+        return Dictionary(uniqueKeysWithValues: checks.filter { !$0.passed }.map { ($0.name, $0.details) })
+    }
+
+    /// The checks the tests below break, one at least each: every check the oracle
+    /// reports, plus the SLA measurement and the alert, judged through `expect`.
+    static let broken: Set<String> = [
+        BronzeExactlyOnce.name, SilverDLQExactlyOnce.name, SilverContent.name, DLQCategorization.name,
+        GoldExactlyOnce.name, GoldContent.name, Accounting.name, BatchesBehind.name, MetricsAndAlert.name,
+        DedupState.name, "expect.sla_holds", "expect.alert_fires",
+    ]
+
+    @Test func everyCheckerHasAFailingTest() throws {
+        let reported = Set(ScenarioEvaluator.evaluate(try run()).oracle.checks.map(\.name))
+        #expect(reported.count == 10)
+        #expect(reported.isSubset(of: Self.broken), "a check without a failing test: \(reported.subtracting(Self.broken))")
+    }
+
+    @Test func aBronzeRowCommittedTwiceFailsBronzeExactlyOnce() throws {
+        let r = try run()
+        let b = r.pipeline.bronzeBinance
+        b.testOnly_duplicateRow(5)
+        let f = failing(r)
+        let want = "\(b.topicName)-\(b.partitionOf(5))@\(b.offsetOf(5)) is in bronze_binance_trades 2 times"
+        #expect(f[BronzeExactlyOnce.name]?.first == want, "\(f)")
+    }
+
+    @Test func aSilverRowClaimingAnotherBronzeRowFailsSilverDLQExactlyOnce() throws {
+        let r = try run()
+        let s = r.pipeline.silverBinance
+        let taken = s.row(2).sourceBronzeRow, orphan = s.row(3).sourceBronzeRow
+        s.testOnly_setSourceRow(3, bronzeRow: taken)
+        let details = failing(r)[SilverDLQExactlyOnce.name] ?? []
+        #expect(details.first == "bronze_binance_trades row \(taken) reached Silver/DLQ twice", "\(details)")
+        #expect(details.contains("bronze_binance_trades row \(orphan) is in neither Silver nor the DLQ (its batch committed)"), "\(details)")
+    }
+
+    @Test func silverRowsThatAreNotTheirBytesFailSilverContent() throws {
+        let r = try run()
+        let s = r.pipeline.silverBinance
+        let a = s.row(2).sourceBronzeRow, b = s.row(3).sourceBronzeRow
+        s.testOnly_setSourceRow(2, bronzeRow: b)
+        s.testOnly_setSourceRow(3, bronzeRow: a)
+        let f = failing(r)
+        #expect(f[SilverContent.name]?.first?.hasPrefix("silver_binance_trades row 2 differs from the trade in its Kafka bytes") == true, "\(f)")
+        #expect(f.keys.sorted() == [SilverContent.name], "each Bronze row is still claimed once: \(f.keys.sorted())")
+    }
+
+    @Test func aGoldRowInTheWrongPartitionFailsGoldContent() throws {
+        let r = try run()
+        let row = r.pipeline.gold.row(4)
+        r.pipeline.gold.testOnly_setEventSeconds(4, row.eventTimeSeconds + 3_600)
+        let f = failing(r)
+        #expect(f[GoldContent.name]?.first?.hasPrefix("Gold row 4 (\(row.trade.messageId)): partition ") == true, "\(f)")
+        #expect(f.keys.sorted() == [GoldContent.name], "\(f.keys.sorted())")
+    }
+
+    @Test func aMessageEndingOtherThanItsLabelSaysFailsAccounting() throws {
+        let r = try run()
+        let b = r.pipeline.bronzeBinance
+        let address = MessageAddress(topic: b.topicName, partition: b.partitionOf(10), offset: b.offsetOf(10))
+        var label = try #require(r.traffic.groundTruth.label(at: address))
+        #expect(label.outcome == .gold)
+        label.outcome = .duplicate(originalOffset: 0)
+        r.traffic.groundTruth.testOnly_relabel(label, at: address)
+        let f = failing(r)
+        #expect(f[Accounting.name]?.first == "\(address): labelled duplicate (\(label.fault.rawValue)) but ended as gold", "\(f)")
+        #expect(f.keys.sorted() == [Accounting.name], "\(f.keys.sorted())")
+    }
+
+    @Test func anExportedMetricThatDisagreesWithTheBatchLogFailsMetrics() throws {
+        let r = try run()
+        let i = try #require(r.pipeline.metrics.lastIndex {
+            $0.name == "k2_silver_batches_behind_total" && $0.labels.contains { $0.value == "binance" }
+        })
+        let behind = r.pipeline.metrics[i].value
+        r.pipeline.testOnly_rewriteMetric(i) { $0.value += 2 }
+        let f = failing(r)
+        #expect(f[MetricsAndAlert.name] == ["k2_silver_batches_behind_total{exchange=\"binance\"} is \(behind + 2), recomputed \(Int64(behind))"], "\(f)")
+        #expect(f.keys.sorted() == [MetricsAndAlert.name], "\(f.keys.sorted())")
+    }
+
+    @Test func fourSilverBatchesBehindForTenMinutesFireTheAlert() throws {
+        let r = try run()
+        var e = Expectations()
+        e.alertFires = false
+        #expect(failing(r, expecting: e).isEmpty)
+        // Four batches that ran two triggers long and ended before the feed began:
+        // the count is 4 > 3 at every evaluation from the feed's start on.
+        let start = r.scenario.startMicros
+        let silver = r.pipeline.batchLog.indices.filter { r.pipeline.batchLog[$0].job == .silverBinance }
+        for i in silver.prefix(4) {
+            r.pipeline.testOnly_rewriteBatch(i) {
+                $0.startMicros = start - 2 * $0.triggerMicros; $0.endMicros = start - 1; $0.behind = true
+            }
+        }
+        let o = ScenarioEvaluator.evaluate(r)
+        #expect(o.oracle.alertFirstFiredMicros == start + 10 * Time.microsPerMinute)
+        let f = failing(r, expecting: e)
+        #expect(f["expect.alert_fires"] == ["SilverBinanceProcessingBehind fired; the scenario expects it not to fire"], "\(f)")
+    }
+
+    @Test func silverBatchesAtTheSLAsLimitBreachTheSLA() throws {
+        let r = try run()
+        var e = Expectations()
+        e.slaHolds = true
+        #expect(failing(r, expecting: e).isEmpty)
+        // Every Silver Binance batch after start-up takes exactly 60 s: not behind
+        // (that needs more than the trigger) but not under the 60 s p99 target either.
+        var runs = Set<Int>()
+        for i in r.pipeline.batchLog.indices where r.pipeline.batchLog[i].job == .silverBinance {
+            guard r.pipeline.batchLog[i].endMicros != nil, !runs.insert(r.pipeline.batchLog[i].runNumber).inserted else { continue }
+            r.pipeline.testOnly_rewriteBatch(i) { $0.endMicros = $0.startMicros + Oracle.silverLatencySLAMicros }
+        }
+        let f = failing(r, expecting: e)
+        #expect(f["expect.sla_holds"]?.first?.hasPrefix("Silver p99 60.000s, end-to-end p99 ") == true, "\(f)")
+        #expect(f["expect.sla_holds"]?.first?.hasSuffix("; the scenario expects the SLAs to hold") == true, "\(f)")
+        #expect(f.keys.sorted() == ["expect.sla_holds"], "\(f.keys.sorted())")
+    }
+
+    @Test func dedupKeysTheEngineMiscountedFailDedupState() throws {
+        let r = try run()
+        let gold = r.pipeline.batchLog.indices.filter { r.pipeline.batchLog[$0].job == .gold && r.pipeline.batchLog[$0].outcome == .committed }
+        let last = try #require(gold.last), middle = gold[gold.count / 2]
+        let keys = r.pipeline.batchLog[last].stateKeys
+        r.pipeline.testOnly_rewriteBatch(last) { $0.stateKeys += 1 }
+        r.pipeline.testOnly_rewriteBatch(middle) { $0.stateKeys += 7 }
+        let f = failing(r)
+        let details = f[DedupState.name] ?? []
+        #expect(details.first == "the engine reports \(keys + 1) dedup keys, recomputed \(keys)", "\(f)")
+        #expect(details.contains { $0.hasPrefix("gold batch \(r.pipeline.batchLog[middle].batchId): the engine reports ") }, "\(f)")
+        #expect(f.keys.sorted() == [DedupState.name], "\(f.keys.sorted())")
     }
 
     @Test func anUntouchedRunPassesEveryCheck() throws {
