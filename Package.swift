@@ -19,7 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // System libraries: the project's two named C dependencies.
+        // System libraries: the project's two named C dependencies, and zlib
+        // (gzip-compressed Kafka batches and Spark exports).
         .systemLibrary(
             name: "CAvro",
             path: "Sources/CAvro",
@@ -31,6 +32,12 @@ let package = Package(
             path: "Sources/CZstd",
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
 
         // Deterministic kernel: virtual clock, scheduler, PRNG streams, exact values.
@@ -44,8 +51,9 @@ let package = Package(
         .target(name: "Broker", dependencies: ["Kernel"]),
         // Synthetic Binance and Kraken feeds with labelled fault injection.
         .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker"]),
-        // Captures of Kafka traffic (SPEC §9 JSON Lines, and a compact zstd format).
-        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker"]),
+        // Captures of Kafka traffic (JSON Lines, a compact zstd format), Kafka log
+        // segments, Spark exports of Bronze and Schema Registry exports.
+        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker", "CZstd", "CZlib"]),
         // Micro-batch runtime, checkpoints, Iceberg-style tables, the five jobs.
         .target(name: "Engine", dependencies: ["Kernel", "Codec", "Broker"]),
         // Scenario files (YAML) and the runner that wires feeds, broker and engine.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs libavro-dev, libzstd-dev and pkg-config when they are missing.
+# Installs libavro-dev, libzstd-dev, zlib1g-dev and pkg-config when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 missing=()
@@ -7,8 +7,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists avro-c || missing+=(libavro-dev)
   pkg-config --exists libzstd || missing+=(libzstd-dev)
+  pkg-config --exists zlib || missing+=(zlib1g-dev)
 else
-  missing+=(libavro-dev libzstd-dev)
+  missing+=(libavro-dev libzstd-dev zlib1g-dev)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 cmd="apt-get update && apt-get install -y ${missing[*]}"

@@ -249,6 +249,7 @@ public enum ReplayEvaluator {
         var out: [String: JSONValue] = [
             "replay": .object([
                 "capture": .string(run.file),
+                "sources": run.sources?.json ?? .null,
                 "messages_replayed": .int(Int64(f.replayedMessages)),
                 "messages_with_append_time": .int(Int64(f.messagesWithAppendTime)),
                 "messages_moved_to_keep_offset_order": .int(Int64(f.reorderedMessages)),

@@ -13,15 +13,25 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay a capture of Kafka traffic through the pipeline and report when it fell behind, breached an SLA or dead-lettered data.",
         discussion: """
-            CAPTURE is SPEC §9 JSON Lines (plain, or zstd-compressed) or the compact format written by \
-            `record --compact`. Messages keep their partitions and offsets and become available at their \
+            Each PATH is recognized by its content: a capture in medallion-sim's JSON Lines (plain or zstd) or \
+            compact format; Kafka log segments (a broker's `<topic>-<partition>/*.log`, or a directory of such \
+            directories); or a Spark JSON export of Bronze (a directory of part files, plain, gzip or zstd). \
+            Several PATHs are merged (e.g. the two exchange topics from different places). Writer schemas come \
+            from the capture or from --schemas DIR (Schema Registry REST answers saved as JSON, or a `_schemas` \
+            partition directory). Messages keep their partitions and offsets and become available at their \
             timestamps (see docs/REPLAY.md). Run settings use the scenario keys: --set jobs.silver_binance.trigger=30s, \
             --set seed=7, --set drain=20m, --set start=2026-01-20T09:00:00Z, --set duration=2h, \
             --set expect.alert_fires=false. Exit status: 0 checks hold, 1 a check failed, 2 bad capture or usage.
             """)
 
-    @Argument(help: "The capture file.")
-    var capture: String
+    @Argument(help: "Captures, Kafka log segment directories, Bronze exports (recognized by content).")
+    var paths: [String]
+
+    @Option(help: "Schema Registry export: a directory of REST answers (JSON) or a _schemas partition directory (repeatable).")
+    var schemas: [String] = []
+
+    @Option(name: .customLong("bronze-columns"), help: "Column names of a Bronze export, e.g. value=payload,offset=kafka_offset (fields: topic, partition, offset, timestamp, key, value).")
+    var bronzeColumns: String?
 
     @Option(name: .customLong("set"), help: "Override a run setting, e.g. --set jobs.silver_binance.trigger=30s (repeatable).")
     var overrides: [String] = []
@@ -55,7 +65,9 @@ struct ReplayCommand: ParsableCommand {
         let speedFactor = try Self.parseSpeed(speed)
         let sets = (profile.map { ["profile=\($0)"] } ?? []) + overrides
         // Everything that can be wrong with the input is found before anything is reported.
-        let replay = try ReplayRunner.run(path: capture, speed: speedFactor, overrides: sets, profilesDirectory: profiles)
+        let columns = try bronzeColumns.map { (m: String) throws(InputError) in try BronzeColumns(mapping: m) } ?? BronzeColumns()
+        let replay = try ReplayRunner.run(paths: paths, sources: ReplaySourceOptions(schemas: schemas, bronzeColumns: columns),
+                                          speed: speedFactor, overrides: sets, profilesDirectory: profiles)
         let outcome = ReplayEvaluator.evaluate(replay)
         if let out {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
@@ -71,7 +83,8 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func reproduceCommand(speed: Decimal8, sets: [String]) -> String {
-        (["medallion-sim replay \(capture)"] + (speed.units == Decimal8.unitsPerWhole ? [] : ["--speed \(speed)"])
+        (["medallion-sim replay \(paths.joined(separator: " "))"] + schemas.map { "--schemas \($0)" }
+            + (bronzeColumns.map { ["--bronze-columns \($0)"] } ?? []) + (speed.units == Decimal8.unitsPerWhole ? [] : ["--speed \(speed)"])
             + sets.map { "--set \($0)" }).joined(separator: " ")
     }
 }
@@ -82,6 +95,7 @@ func printReplayText(_ o: ReplayOutcome) {
     print("  window   \(UTCDateTime(micros: s.startMicros).iso8601) + \(DurationParser.format(s.durationMicros)) + drain \(DurationParser.format(s.drainMicros))"
           + (f.firstMicros.map { "; messages \(UTCDateTime(micros: $0).iso8601)" } ?? "")
           + (f.lastMicros.map { " .. \(UTCDateTime(micros: $0).iso8601)" } ?? ""))
+    for line in o.run.sources?.lines ?? [] { print("  " + line) }
     for t in f.ignoredTopics {
         print("  ignored  topic \(t.topic): \(t.messages) messages in \(t.partitions) partitions (replay feeds only \(ReplayFeed.replayedTopics.joined(separator: " and ")))")
     }

@@ -18,6 +18,9 @@ public struct ReplayRun {
     public let feed: ReplayFeed
     public let engineConfig: EngineConfig
     public let pipeline: Pipeline
+    /// What was read, when the replay came from `replay PATH...` (sources,
+    /// partitions, offset ranges and gaps).
+    public var sources: SourceReport? = nil
     public var feedStartMicros: Micros { settings.startMicros }
     public var feedEndMicros: Micros { settings.startMicros + settings.durationMicros }
 }
@@ -77,6 +80,15 @@ public enum ReplayRunner {
                            profilesDirectory: String = "scenarios/profiles") throws(InputError) -> ReplayRun {
         let capture = try CaptureReader.load(path: path)
         return try run(capture, file: path, speed: speed, overrides: overrides, profilesDirectory: profilesDirectory)
+    }
+
+    /// Reads every source (recognized by content; see `ReplaySources`) and replays them as one capture.
+    public static func run(paths: [String], sources options: ReplaySourceOptions, speed: Decimal8 = Decimal8(units: Decimal8.unitsPerWhole),
+                           overrides: [String] = [], profilesDirectory: String = "scenarios/profiles") throws(InputError) -> ReplayRun {
+        let (capture, report) = try ReplaySources.load(paths: paths, options: options)
+        var run = try run(capture, file: paths.joined(separator: " "), speed: speed, overrides: overrides, profilesDirectory: profilesDirectory)
+        run.sources = report
+        return run
     }
 
     public static func run(_ capture: Capture, file: String, speed: Decimal8 = Decimal8(units: Decimal8.unitsPerWhole),
