@@ -6,10 +6,86 @@ import Kernel
 ///
 /// The checks use it to recompute what Silver should hold from the raw Kafka
 /// bytes, so a bug in the libavro-based codec shows up as a failed check
-/// instead of being graded by itself (N-version checking). It reads only the
-/// standard V1 (id 1) and V2 (id 2) layouts; anything else is `nil`, and the
-/// checks then rely on the ground-truth label alone.
+/// instead of being graded by itself (N-version checking). It reads the
+/// standard V1 and V2 layouts, under whatever ids the registry gave them:
+/// `Layouts` looks at the writer schema registered under a message's id and
+/// says which of the two it is (a real registry's ids are arbitrary: V1 may be
+/// 100042 and V2 7). Anything else is `nil`, and the checks then rely on the
+/// ground-truth label alone.
 public enum ReferenceTradeReader {
+    /// The two wire layouts the reader knows.
+    public enum Layout: Sendable, Equatable { case v1, v2 }
+
+    /// Which layout each schema id is, from the writer schema registered under
+    /// it. Compared field by field (name, wire type, decimal scale, enum
+    /// symbols), in declaration order, so whitespace, key order, docs and
+    /// namespaces do not matter and any other schema is recognized as neither.
+    /// Looked-up ids are cached (lookups only, never iterated).
+    public final class Layouts {
+        let schemaJSON: (Int32) -> String?
+        private var cache: [Int32: Layout?] = [:]
+
+        public init(schemaJSON: @escaping (Int32) -> String?) { self.schemaJSON = schemaJSON }
+        public convenience init(registry: SchemaRegistry) { self.init(schemaJSON: { registry.schemaJSON(id: $0) }) }
+        /// The project's own registry: V1 = 1, V2 = 2.
+        public static func standard() -> Layouts {
+            Layouts(schemaJSON: { $0 == TradeSchemas.v1Id ? TradeSchemas.v1JSON : $0 == TradeSchemas.v2Id ? TradeSchemas.v2JSON : nil })
+        }
+
+        public func layout(of id: Int32) -> Layout? {
+            if let known = cache[id] { return known }
+            let l = schemaJSON(id).flatMap(Self.classify)
+            cache[id] = l
+            return l
+        }
+
+        /// The wire signature of each field of the two trade schemas, written
+        /// from the Avro specification (not taken from the codec's schemas).
+        static let v1Fields = ["message_id:string", "trade_id:string", "symbol:string", "exchange:string",
+                               "asset_class:string", "timestamp:long", "price:decimal(8)", "quantity:decimal(8)",
+                               "currency:string", "side:enum(BUY,SELL)", "source_sequence:union(null,long)",
+                               "ingestion_timestamp:long"]
+        static let v2Fields = ["message_id:string", "trade_id:string", "symbol:string", "exchange:string",
+                               "asset_class:string", "timestamp:long", "price:decimal(8)", "quantity:decimal(8)",
+                               "currency:string", "side:enum(BUY,SELL)", "trade_conditions:array(string)",
+                               "source_sequence:union(null,long)", "ingestion_timestamp:long",
+                               "platform_sequence:union(null,long)", "vendor_data:union(null,map(string))"]
+
+        static func classify(_ json: String) -> Layout? {
+            guard let doc = try? OrderedJSON.parse(json), doc["type"]?.stringValue == "record",
+                  case .array(let fields)? = doc["fields"] else { return nil }
+            var sig: [String] = []
+            for f in fields {
+                guard let name = f["name"]?.stringValue, let t = f["type"], let w = wire(t) else { return nil }
+                sig.append("\(name):\(w)")
+            }
+            return sig == v1Fields ? .v1 : sig == v2Fields ? .v2 : nil
+        }
+
+        static func wire(_ t: OrderedJSON) -> String? {
+            switch t {
+            case .string(let p): return ["null", "boolean", "int", "long", "float", "double", "bytes", "string"].contains(p) ? p : nil
+            case .array(let branches):
+                let b = branches.compactMap(wire)
+                return b.count == branches.count ? "union(\(b.joined(separator: ",")))" : nil
+            case .object:
+                guard let type = t["type"]?.stringValue else { return nil }
+                switch type {
+                case "bytes" where t["logicalType"]?.stringValue == "decimal":
+                    return t["scale"]?.intValue.map { "decimal(\($0))" } ?? "decimal(0)"
+                case "enum":
+                    guard case .array(let symbols)? = t["symbols"] else { return nil }
+                    return "enum(\(symbols.compactMap(\.stringValue).joined(separator: ",")))"
+                case "array": return t["items"].flatMap(wire).map { "array(\($0))" }
+                case "map": return t["values"].flatMap(wire).map { "map(\($0))" }
+                case "record", "fixed": return nil
+                default: return wire(.string(type))
+                }
+            default: return nil
+            }
+        }
+    }
+
     struct Cursor {
         let b: [UInt8]
         var i: Int
@@ -48,22 +124,32 @@ public enum ReferenceTradeReader {
     }
 
     /// The trade in a framed message (magic byte, schema id, body), or nil.
-    public static func read(_ message: [UInt8]) -> (trade: Trade, schemaId: Int32)? {
-        if case .trade(let t, let id) = classify(message) { return (t, id) }
+    public static func read(_ message: [UInt8], layouts: Layouts = .standard()) -> (trade: Trade, schemaId: Int32)? {
+        if case .trade(let t, let id) = classify(message, layouts: layouts) { return (t, id) }
         return nil
     }
 
     /// Like `read`, but tells a whole record with bytes after it apart.
-    public static func classify(_ message: [UInt8]) -> Outcome {
-        guard let (t, id, end) = parse(message) else { return .unreadable }
+    public static func classify(_ message: [UInt8], layouts: Layouts = .standard()) -> Outcome {
+        guard let (t, id, end) = parse(message, layouts: layouts) else { return .unreadable }
         return end == message.count ? .trade(t, schemaId: id) : .trailingBytes
     }
 
-    static func parse(_ message: [UInt8]) -> (Trade, Int32, Int)? {
+    /// The layout of a framed message's schema id, if it is one of the two.
+    public static func layout(of message: [UInt8], layouts: Layouts) -> Layout? {
         guard message.count >= 5, message[0] == 0 else { return nil }
-        let id = Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
-        guard id == 1 || id == 2 else { return nil }  // the standard registry: V1 = 1, V2 = 2
-        let v2 = id == 2
+        return layouts.layout(of: schemaId(message))
+    }
+
+    static func schemaId(_ message: [UInt8]) -> Int32 {
+        Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
+    }
+
+    static func parse(_ message: [UInt8], layouts: Layouts) -> (Trade, Int32, Int)? {
+        guard message.count >= 5, message[0] == 0 else { return nil }
+        let id = schemaId(message)
+        guard let layout = layouts.layout(of: id) else { return nil }
+        let v2 = layout == .v2
         var c = Cursor(b: message, i: 5)
         guard let messageId = c.string(), let tradeId = c.string(), let symbol = c.string(),
               let exchange = c.string(), let assetClass = c.string(), let ts = c.long(),

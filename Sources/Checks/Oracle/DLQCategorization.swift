@@ -20,6 +20,7 @@ struct DLQCategorization {
 
     init(_ input: OracleInput, _ tables: ExchangeTables, fates: [[BronzeFate]]) {
         let p = input.pipeline, truth = input.groundTruth
+        let layouts = ReferenceTradeReader.Layouts(registry: input.registry)
         // Labelled dead letters that Silver accepted.
         for k in tables.exchanges.indices {
             let silver = tables.silver[k], bronze = tables.bronze[k]
@@ -51,7 +52,7 @@ struct DLQCategorization {
             }
             let e = tables.exchanges[k]
             if row.exchange != e.rawValue { problems.append("DLQ row \(i): exchange \(row.exchange), topic of \(e.rawValue)") }
-            if let want = Self.independentReason(bronze.value(b), exchange: e, registry: input.registry), want != row.errorReason {
+            if let want = Self.independentReason(bronze.value(b), exchange: e, registry: input.registry, layouts: layouts), want != row.errorReason {
                 problems.append("DLQ row \(i) (\(row.sourceTopic)-\(row.sourcePartition)@\(row.sourceOffset)): reason \(row.errorReason.rawValue), the bytes say \(want.rawValue)")
             }
         }
@@ -84,16 +85,18 @@ struct DLQCategorization {
 
     /// The DLQ reason the bytes themselves determine, without the codec: the
     /// header checks, a schema id the registry does not know, and — for the
-    /// two standard layouts — the reference reader and the validation rules.
-    /// nil when only the codec can tell (another registered writer schema).
-    static func independentReason(_ bytes: [UInt8], exchange: ExchangeName, registry: SchemaRegistry) -> DeadLetterReason? {
+    /// two trade layouts, under whatever ids they are registered — the
+    /// reference reader and the validation rules. nil when only the codec can
+    /// tell (another registered writer schema).
+    static func independentReason(_ bytes: [UInt8], exchange: ExchangeName, registry: SchemaRegistry,
+                                  layouts: ReferenceTradeReader.Layouts) -> DeadLetterReason? {
         if bytes.isEmpty { return .emptyPayload }
         if bytes.count < 5 { return .truncatedHeader }
         if bytes[0] != 0 { return .invalidMagicByte }
         guard let id = WireFormat.schemaId(of: bytes) else { return nil }
         if registry.schemaJSON(id: id) == nil { return .unknownSchemaId }
-        guard id == 1 || id == 2 else { return nil }
-        switch ReferenceTradeReader.classify(bytes) {
+        guard layouts.layout(of: id) != nil else { return nil }
+        switch ReferenceTradeReader.classify(bytes, layouts: layouts) {
         case .unreadable: return .avroDecodeError
         case .trailingBytes: return .trailingBytes
         case .trade(let t, _): return TradeValidator.firstFailure(t, topicExchange: exchange)

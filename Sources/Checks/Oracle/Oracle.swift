@@ -60,7 +60,7 @@ public enum Oracle {
 
         let bronze = BronzeExactlyOnce(input, tables)
         let silverDLQ = SilverDLQExactlyOnce(input, tables)
-        let silverContent = SilverContent(tables, fates: silverDLQ.fates)
+        let silverContent = SilverContent(tables, fates: silverDLQ.fates, registry: input.registry)
         let dlq = DLQCategorization(input, tables, fates: silverDLQ.fates)
         let goldModel = GoldRecomputation(p, tables)
         let gold = GoldExactlyOnce(p, tables, goldModel)

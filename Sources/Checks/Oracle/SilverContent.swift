@@ -2,11 +2,12 @@ import Codec
 import Engine
 
 /// Each Silver row is the trade its Kafka bytes hold, read by the reference
-/// reader (written from the Avro specification, not the libavro codec), under
-/// the schema id the bytes carry, and passes validation.
+/// reader (written from the Avro specification, not the libavro codec) with
+/// the writer schema registered under the schema id the bytes carry —
+/// whatever the id: a real registry's ids are arbitrary — and passes validation.
 ///
-/// Rows decoded from bytes the reference reader cannot read under a
-/// non-standard writer schema are counted as not verifiable, not failed.
+/// Rows decoded from bytes under a writer schema that is neither trade layout
+/// are counted as not verifiable, not failed.
 struct SilverContent {
     static let name = "silver_content"
     private(set) var problems: [String] = []
@@ -15,7 +16,8 @@ struct SilverContent {
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    init(_ tables: ExchangeTables, fates: [[BronzeFate]]) {
+    init(_ tables: ExchangeTables, fates: [[BronzeFate]], registry: SchemaRegistry) {
+        let layouts = ReferenceTradeReader.Layouts(registry: registry)
         for k in tables.exchanges.indices {
             let silver = tables.silver[k], bronze = tables.bronze[k], e = tables.exchanges[k]
             for i in 0..<silver.rowCount {
@@ -24,13 +26,14 @@ struct SilverContent {
                 // Rows pointing nowhere or at a Bronze row claimed before are the exactly-once checker's.
                 guard b >= 0 && b < bronze.rowCount, fates[k][b] == .silver(row: i) else { continue }
                 let bytes = bronze.value(b)
-                switch ReferenceTradeReader.classify(bytes) {
+                switch ReferenceTradeReader.classify(bytes, layouts: layouts) {
                 case .trade(let t, let id):
                     if t != row.trade { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
                     if id != row.schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(row.schemaId), bytes say \(id)") }
                 case .trailingBytes, .unreadable:
-                    if let id = WireFormat.schemaId(of: bytes), id == 1 || id == 2 {
-                        problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole V\(id) record")
+                    if let layout = ReferenceTradeReader.layout(of: bytes, layouts: layouts) {
+                        let id = WireFormat.schemaId(of: bytes) ?? -1
+                        problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole \(layout == .v1 ? "V1" : "V2") record (schema id \(id))")
                     } else { unverifiable += 1 }
                 }
                 if let reason = TradeValidator.firstFailure(row.trade, topicExchange: e) {
