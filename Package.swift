@@ -75,6 +75,8 @@ let package = Package(
             ]
         ),
 
+        // What several test targets share: the repository root, the CLI run as a child process.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Kernel"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Kernel"]),
@@ -86,6 +88,6 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Replay", "Engine", "Codec", "Broker", "Kernel"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Checks", "Scenarios", "Engine", "Kernel"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI", "TestSupport"]),
     ]
 )

@@ -24,9 +24,16 @@ public struct ScenarioOutcome {
     }
     public var passed: Bool { checks.allSatisfy(\.passed) }
 
-    /// The one command that reproduces this run.
-    public var reproduceCommand: String {
-        "medallion-sim run \(scenario.file) --seed \(scenario.seed)"
+    /// The one command that reproduces this run: the scenario file and seed,
+    /// the `--set` overrides it ran with (a seed override is in `--seed`) and
+    /// the profiles folder when one was named, quoted for a POSIX shell.
+    public func reproduceCommand(overrides: [String], profilesFolder: String?) -> String {
+        var words = ["medallion-sim", "run", scenario.file, "--seed", String(scenario.seed)]
+        for o in overrides where String(o.prefix { $0 != "=" }.filter { $0 != " " }) != "seed" {
+            words += ["--set", o]
+        }
+        if let profilesFolder { words += ["--profiles", profilesFolder] }
+        return words.map(shellQuoted).joined(separator: " ")
     }
 }
 
@@ -136,4 +143,13 @@ public enum ScenarioEvaluator {
         for (k, v) in o.figures { out[k] = v }
         return .object(out)
     }
+}
+
+/// A word as a POSIX shell reads it back: unchanged when it holds only
+/// characters no shell treats specially, else in single quotes.
+public func shellQuoted(_ word: String) -> String {
+    let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_./=:,@+%".unicodeScalars.contains($0)
+    }
+    return plain ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"
 }

@@ -42,8 +42,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Cost profile (scenarios/profiles/<name>.yaml); same as --set profile=NAME.")
     var profile: String?
 
-    @Option(help: "Folder of cost profiles.")
-    var profiles = "scenarios/profiles"
+    @Option(help: "Folder of cost profiles (default: scenarios/profiles; the production profile is built in).")
+    var profiles: String?
 
     @Option(help: "Write DIR/summary.json and DIR/tables/<table>.jsonl.")
     var out: String?
@@ -67,7 +67,7 @@ struct ReplayCommand: ParsableCommand {
         // Everything that can be wrong with the input is found before anything is reported.
         let columns = try bronzeColumns.map { (m: String) throws(InputError) in try BronzeColumns(mapping: m) } ?? BronzeColumns()
         let replay = try ReplayRunner.run(paths: paths, sources: ReplaySourceOptions(schemas: schemas, bronzeColumns: columns),
-                                          speed: speedFactor, overrides: sets, profilesDirectory: profiles)
+                                          speed: speedFactor, overrides: sets, profilesDirectory: profiles ?? "scenarios/profiles")
         let outcome = ReplayEvaluator.evaluate(replay)
         if let out {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
@@ -83,9 +83,9 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func reproduceCommand(speed: Decimal8, sets: [String]) -> String {
-        (["medallion-sim replay \(paths.joined(separator: " "))"] + schemas.map { "--schemas \($0)" }
-            + (bronzeColumns.map { ["--bronze-columns \($0)"] } ?? []) + (speed.units == Decimal8.unitsPerWhole ? [] : ["--speed \(speed)"])
-            + sets.map { "--set \($0)" }).joined(separator: " ")
+        (["medallion-sim", "replay"] + paths + schemas.flatMap { ["--schemas", $0] }
+            + (bronzeColumns.map { ["--bronze-columns", $0] } ?? []) + (speed.units == Decimal8.unitsPerWhole ? [] : ["--speed", "\(speed)"])
+            + sets.flatMap { ["--set", $0] } + (profiles.map { ["--profiles", $0] } ?? [])).map(shellQuoted).joined(separator: " ")
     }
 }
 

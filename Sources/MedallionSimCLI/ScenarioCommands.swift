@@ -21,24 +21,47 @@ func selectedScenarios(_ names: [String], _ options: ScenarioOptions) throws -> 
 }
 
 struct ScenarioOptions: ParsableArguments {
-    @Option(name: .long, help: "Folder of scenario files.")
+    @Option(name: .long, help: "Folder of scenario files (for scenarios given by name).")
     var scenarios = "scenarios"
 
-    @Option(name: .long, help: "Folder of cost profiles.")
-    var profiles = "scenarios/profiles"
+    @Option(name: .long, help: "Folder of cost profiles (default: the profiles folder next to the scenario file; the production profile is built in).")
+    var profiles: String?
 
     @Option(name: .customLong("set"), help: "Override a scenario key, e.g. --set jobs.silver_binance.trigger=30s (repeatable).")
     var overrides: [String] = []
+
+    /// Where a scenario's profiles are: --profiles, else `profiles/` beside the scenario file.
+    func profilesDirectory(forScenarioAt path: String) -> String {
+        profiles ?? folder(of: path) + "/profiles"
+    }
+
+    /// The command that reproduces a run made with these options.
+    func reproduceCommand(_ o: ScenarioOutcome) -> String {
+        o.reproduceCommand(overrides: overrides, profilesFolder: profiles)
+    }
+}
+
+/// The folder a file is in, as the path names it (`.` for a bare file name).
+func folder(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+/// The golden folder of a scenario file: `golden/` beside its scenarios folder,
+/// as in this repository (`scenarios/x.yaml` -> `golden`).
+func goldenDirectory(forScenarioAt path: String) -> String {
+    let scenarios = folder(of: path)
+    return scenarios == "." ? "../golden" : folder(of: scenarios) == "." ? "golden" : folder(of: scenarios) + "/golden"
 }
 
 /// Runs one scenario and evaluates it.
 func runScenario(path: String, options: ScenarioOptions, extraOverrides: [String] = []) throws -> ScenarioOutcome {
     let scenario = try ScenarioParser.load(path: path, overrides: options.overrides + extraOverrides)
-    let run = try ScenarioRunner.run(scenario, profilesDirectory: options.profiles)
+    let run = try ScenarioRunner.run(scenario, profilesDirectory: options.profilesDirectory(forScenarioAt: path))
     return ScenarioEvaluator.evaluate(run)
 }
 
-func printText(_ o: ScenarioOutcome, golden: [GoldenDifference]? = nil) {
+func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [GoldenDifference]? = nil) {
     let verdict = o.passed && (golden?.isEmpty ?? true) ? "PASS" : "FAIL"
     print("\(verdict)  \(o.scenario.name) (seed \(o.scenario.seed))")
     for c in o.checks {
@@ -64,7 +87,7 @@ func printText(_ o: ScenarioOutcome, golden: [GoldenDifference]? = nil) {
         print("  " + cols.joined(separator: " "))
     }
     if !o.passed || !(golden?.isEmpty ?? true) {
-        print("  reproduce: \(o.reproduceCommand)")
+        print("  reproduce: \(options.reproduceCommand(o))")
     }
 }
 
@@ -94,11 +117,11 @@ struct Run: ParsableCommand {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
         }
         switch format.format {
-        case .text: printText(outcome)
+        case .text: printText(outcome, options)
         case .json: print(outcome.summary.pretty, terminator: "")
         }
         if !outcome.passed {
-            printError("checks failed; reproduce with: \(outcome.reproduceCommand)")
+            printError("checks failed; reproduce with: \(options.reproduceCommand(outcome))")
             throw ChecksFailed()
         }
     }
@@ -111,8 +134,8 @@ struct Check: ParsableCommand {
     @Argument(help: "Scenarios (paths or names); all when none given.")
     var scenarioNames: [String] = []
 
-    @Option(name: .long, help: "Folder of golden files.")
-    var golden = "golden"
+    @Option(name: .long, help: "Folder of golden files (default: golden/ beside the scenario's folder).")
+    var golden: String?
 
     @Option(name: .long, help: "Write a JUnit XML report here (one test case per scenario and check).")
     var junit: String?
@@ -125,13 +148,13 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let paths = try selectedScenarios(scenarioNames, options)
-        let store = GoldenStore(root: golden)
         var report = JUnitReport()
         var failed: [String] = []
         var results: [JSONValue] = []
         for path in paths {
             let outcome = try runScenario(path: path, options: options)
             let name = outcome.scenario.name
+            let store = GoldenStore(root: golden ?? goldenDirectory(forScenarioAt: path))
             let diffs = store.compare(outcome.goldenArtifacts, scenario: name)
             for c in outcome.checks {
                 report.cases.append(.init(scenario: name, check: c.name, failure: c.passed ? nil : c.details.joined(separator: "\n")))
@@ -144,12 +167,12 @@ struct Check: ParsableCommand {
                 if let out { try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: "\(out)/\(name)") }
             }
             switch format.format {
-            case .text: printText(outcome, golden: diffs)
+            case .text: printText(outcome, options, golden: diffs)
             case .json:
                 results.append(.object(["scenario": .string(name), "passed": .bool(ok),
                                         "checks": .array(outcome.checks.map(\.json)),
                                         "golden": .array(diffs.map { .string($0.description) }),
-                                        "reproduce": .string(outcome.reproduceCommand)]))
+                                        "reproduce": .string(options.reproduceCommand(outcome))]))
             }
         }
         if let junit { try Data(report.xml.utf8).write(to: URL(fileURLWithPath: junit)) }
@@ -172,8 +195,8 @@ struct Bless: ParsableCommand {
     @Argument(help: "Scenarios (paths or names); all when none given.")
     var scenarioNames: [String] = []
 
-    @Option(name: .long, help: "Folder of golden files.")
-    var golden = "golden"
+    @Option(name: .long, help: "Folder of golden files (default: golden/ beside the scenario's folder).")
+    var golden: String?
 
     @Flag(name: .long, help: "Bless even when the run's checks fail.")
     var allowFailing = false
@@ -183,12 +206,12 @@ struct Bless: ParsableCommand {
 
     func run() throws {
         let paths = try selectedScenarios(scenarioNames, options)
-        let store = GoldenStore(root: golden)
         var refused: [String] = [], blessed: [String] = []
         for path in paths {
             let outcome = try runScenario(path: path, options: options)
+            let store = GoldenStore(root: golden ?? goldenDirectory(forScenarioAt: path))
             if !outcome.passed && !allowFailing {
-                if format.format == .text { printText(outcome) }
+                if format.format == .text { printText(outcome, options) }
                 refused.append(outcome.scenario.name)
                 continue
             }

@@ -75,11 +75,12 @@ struct WhatIf: ParsableCommand {
         let selection = try ShardSelection.resolve(option: shard, shards: shards, environment: env)
         // Bazel: touching the status file says "this test shards".
         if let status = selection.statusFile { try writeFileAtomically(status, "") }
+        let path = scenarioPath(scenario, directory: options.scenarios)
         let plan = try WhatIfPlan.make(
-            scenarioPath: scenarioPath(scenario, directory: options.scenarios), overrides: options.overrides,
+            scenarioPath: path, overrides: options.overrides,
             sweeps: try sweeps.map { s throws(InputError) in try Sweep.parse(s) },
             headroom: try HeadroomOption.parse(headroom), chartJob: chartJob.flatMap(JobName.init(rawValue:)),
-            profilesDirectory: options.profiles)
+            profilesDirectory: options.profilesDirectory(forScenarioAt: path))
         let indices = plan.points.map(\.index).filter(selection.contains)
         let bar = ProgressBar(label: selection.count > 1 ? "shard \(selection.index)/\(selection.count)" : "whatif")
         var progress: (@Sendable (Int, Int) -> Void)?

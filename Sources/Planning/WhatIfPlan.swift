@@ -1,3 +1,4 @@
+import Checks
 import Engine
 import Kernel
 import Scenarios
@@ -71,7 +72,7 @@ public struct SweepDefinition: Equatable, Sendable {
 
     /// The one command that reproduces a point.
     public func reproduceCommand(_ p: SweepPoint) -> String {
-        (["medallion-sim run \(scenarioFile)"] + (overrides + p.overrides).map { "--set \($0)" }).joined(separator: " ")
+        (["medallion-sim", "run", scenarioFile] + (overrides + p.overrides).flatMap { ["--set", $0] }).map(shellQuoted).joined(separator: " ")
     }
 }
 
@@ -161,8 +162,9 @@ public struct WhatIfPlan: Sendable {
         for p in points {
             let s = try ScenarioParser.load(path: scenarioPath, overrides: overrides + p.overrides)
             if profiles[s.profile] == nil {
-                profiles[s.profile] = try ProfileLoader.load(name: s.profile, directory: profilesDirectory)
-                digests[s.profile] = fnv1a64Hex(Array(try readTextFile("\(profilesDirectory)/\(s.profile).yaml").utf8))
+                let loaded = try ProfileLoader.loadWithSource(name: s.profile, directory: profilesDirectory)
+                profiles[s.profile] = loaded.profile
+                digests[s.profile] = loaded.source.map(fnv1a64Hex) ?? "built-in"
             }
             scenarios.append(s)
         }

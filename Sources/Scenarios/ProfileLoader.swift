@@ -1,20 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Engine
 import Kernel
 
-/// Reads cost profiles, `scenarios/profiles/<name>.yaml` (see the comments in
-/// `production.yaml` for the model). Strict like scenario files: every job
-/// must be present, every key known.
+/// Reads cost profiles, `<profiles folder>/<name>.yaml` (see the comments in
+/// `scenarios/profiles/production.yaml` for the model). Strict like scenario
+/// files: every job must be present, every key known. The `production`
+/// profile is built in (`CostProfile.production`): a run needs no file for it,
+/// and a `production.yaml` in the folder, when there is one, takes its place.
 public enum ProfileLoader {
     static let keys = ["startup", "batch_overhead", "decode_per_record", "validate_per_record", "write_per_record",
                        "executor_cores", "commit_latency_median", "commit_latency_sigma", "commit_latency_max",
                        "state_bytes_per_key", "executor_memory_mib", "restart_delay"]
 
+    /// The profile `name` from `directory`, or the built-in one.
     public static func load(name: String, directory: String = "scenarios/profiles") throws(InputError) -> CostProfile {
+        try loadWithSource(name: name, directory: directory).profile
+    }
+
+    /// The profile and the bytes of the file it came from (nil for the built-in profile).
+    public static func loadWithSource(name: String, directory: String) throws(InputError) -> (profile: CostProfile, source: [UInt8]?) {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw InputError(file: directory, line: 0, problem: "invalid profile name '\(name)'")
         }
         let path = "\(directory)/\(name).yaml"
-        return try parse(try readTextFile(path), file: path)
+        if name == CostProfile.production.name && access(path, F_OK) != 0 { return (.production, nil) }
+        let text = try readTextFile(path)
+        return (try parse(text, file: path), Array(text.utf8))
     }
 
     public static func parse(_ text: String, file: String) throws(InputError) -> CostProfile {

@@ -1,39 +1,19 @@
 import Testing
 import Foundation
+import TestSupport
 
 /// End-to-end: the real `medallion-sim` binary, its exit status (SPEC §8:
 /// 0 checks hold, 1 a check or golden comparison failed, 2 bad input) and
 /// what it prints.
 @Suite struct CommandLineTests {
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = Repository.root
 
-    static var binary: String {
-        let candidates = [Bundle.main.bundleURL.appendingPathComponent("medallion-sim").path,
-                          root + "/.build/debug/medallion-sim"]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
-    }
-
-    struct Result { var status: Int32; var out: String; var err: String }
-
-    static func run(_ args: [String], cwd: String = root) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    static func run(_ args: [String], cwd: String = Repository.root) async throws -> CLI.Output {
+        try await CLI.run(args, cwd: cwd)
     }
 
     static func tempDir() throws -> String {
-        let d = NSTemporaryDirectory() + "medallion-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let d = try CLI.temporaryDirectory("medallion-cli")
         try FileManager.default.createDirectory(atPath: d + "/scenarios", withIntermediateDirectories: true)
         return d
     }
@@ -53,63 +33,138 @@ import Foundation
 
     func write(_ text: String, to path: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
 
-    @Test func aBadScenarioNamesFileLineAndProblemAndExits2() throws {
+    @Test func aBadScenarioNamesFileLineAndProblemAndExits2() async throws {
         let d = try Self.tempDir()
         try write(Self.small.replacingOccurrences(of: "seed: 5", with: "seed: 5\njobz: {}"), to: d + "/scenarios/tiny.yaml")
-        let r = try Self.run(["run", d + "/scenarios/tiny.yaml", "--profiles", Self.root + "/scenarios/profiles"])
+        let r = try await Self.run(["run", d + "/scenarios/tiny.yaml", "--profiles", Self.root + "/scenarios/profiles"])
         #expect(r.status == 2)
-        #expect(r.err == "error: \(d)/scenarios/tiny.yaml:4:1: unknown key 'jobz'; did you mean 'jobs'?\n")
-        #expect(r.out.isEmpty)
+        #expect(r.stderr == "error: \(d)/scenarios/tiny.yaml:4:1: unknown key 'jobz'; did you mean 'jobs'?\n")
+        #expect(r.stdout.isEmpty)
     }
 
-    @Test func usageErrorsExit2() throws {
-        #expect(try Self.run(["frobnicate"]).status == 2)
-        #expect(try Self.run(["run"]).status == 2)
-        #expect(try Self.run(["run", "baseline", "--format", "xml"]).status == 2)
-        let missing = try Self.run(["run", "/nonexistent/x.yaml"])
-        #expect(missing.status == 2 && missing.err.contains("/nonexistent/x.yaml: cannot open the file"))
-        let help = try Self.run(["--help"])
-        #expect(help.status == 0 && help.out.contains("USAGE: medallion-sim <subcommand>"))
+    @Test func usageErrorsExit2() async throws {
+        #expect(try await Self.run(["frobnicate"]).status == 2)
+        #expect(try await Self.run(["run"]).status == 2)
+        #expect(try await Self.run(["run", "baseline", "--format", "xml"]).status == 2)
+        let missing = try await Self.run(["run", "/nonexistent/x.yaml"])
+        #expect(missing.status == 2 && missing.stderr.contains("/nonexistent/x.yaml: cannot open the file"))
+        let help = try await Self.run(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: medallion-sim <subcommand>"))
     }
 
-    @Test func runWritesTheOutFolderAndJSON() throws {
+    @Test func runWritesTheOutFolderAndJSON() async throws {
         let d = try Self.tempDir()
         try write(Self.small, to: d + "/scenarios/tiny.yaml")
-        let r = try Self.run(["run", "scenarios/tiny.yaml", "--profiles", Self.root + "/scenarios/profiles",
+        let r = try await Self.run(["run", "scenarios/tiny.yaml", "--profiles", Self.root + "/scenarios/profiles",
                               "--out", "out", "--format", "json"], cwd: d)
-        #expect(r.status == 0, "\(r.err)")
-        let summary = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect((summary?["scenario"] as? [String: Any])?["name"] as? String == "tiny")
         let tables = try FileManager.default.contentsOfDirectory(atPath: d + "/out/tables").sorted()
         #expect(tables == ["bronze_binance_trades.jsonl", "bronze_kraken_trades.jsonl", "gold_crypto_trades.jsonl",
                            "silver_binance_trades.jsonl", "silver_dlq_trades.jsonl", "silver_kraken_trades.jsonl"])
-        #expect(try String(contentsOfFile: d + "/out/summary.json", encoding: .utf8) == r.out)
+        #expect(try String(contentsOfFile: d + "/out/summary.json", encoding: .utf8) == r.stdout)
     }
 
-    @Test func goldenWorkflowBlessCheckDiff() throws {
+    @Test func goldenWorkflowBlessCheckDiff() async throws {
         let d = try Self.tempDir()
         try write(Self.small, to: d + "/scenarios/tiny.yaml")
         let common = ["--profiles", Self.root + "/scenarios/profiles"]
         // No golden yet: a failure, never silently created.
-        let first = try Self.run(["check"] + common, cwd: d)
+        let first = try await Self.run(["check"] + common, cwd: d)
         #expect(first.status == 1)
-        #expect(first.out.contains("no golden files; review the run and create them with `medallion-sim bless tiny`"))
+        #expect(first.stdout.contains("no golden files; review the run and create them with `medallion-sim bless tiny`"))
         #expect(!FileManager.default.fileExists(atPath: d + "/golden/tiny"))
         // Bless, then check passes and writes JUnit.
-        #expect(try Self.run(["bless"] + common, cwd: d).status == 0)
-        let ok = try Self.run(["check", "--junit", "junit.xml"] + common, cwd: d)
-        #expect(ok.status == 0, "\(ok.out)")
-        #expect(ok.out.hasSuffix("1 passed, 0 failed\n"))
+        #expect(try await Self.run(["bless"] + common, cwd: d).status == 0)
+        let ok = try await Self.run(["check", "--junit", "junit.xml"] + common, cwd: d)
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(ok.stdout.hasSuffix("1 passed, 0 failed\n"))
         let junit = try String(contentsOfFile: d + "/junit.xml", encoding: .utf8)
         #expect(junit.contains(#"<testcase classname="tiny" name="golden"/>"#))
         #expect(junit.contains(#"<testcase classname="tiny" name="gold_exactly_once"/>"#))
         // Another seed changes the run: the diff names the figure and the rows, and the seed to reproduce.
-        let changed = try Self.run(["check", "--set", "seed=6", "--junit", "junit.xml"] + common, cwd: d)
+        let changed = try await Self.run(["check", "--set", "seed=6", "--junit", "junit.xml"] + common, cwd: d)
         #expect(changed.status == 1)
-        #expect(changed.out.contains("golden/tiny/summary.json:"))
-        #expect(changed.out.contains("golden accounting.produced: \"produced\": 235,\n           run    accounting.produced: \"produced\": 279,"))
-        #expect(changed.out.contains("golden/tiny/tables/bronze_binance_trades.jsonl.zst:"))
-        #expect(changed.out.contains("reproduce: medallion-sim run scenarios/tiny.yaml --seed 6"))
+        #expect(changed.stdout.contains("golden/tiny/summary.json:"))
+        #expect(changed.stdout.contains("golden accounting.produced: \"produced\": 235,\n           run    accounting.produced: \"produced\": 279,"))
+        #expect(changed.stdout.contains("golden/tiny/tables/bronze_binance_trades.jsonl.zst:"))
+        #expect(changed.stdout.contains("reproduce: medallion-sim run scenarios/tiny.yaml --seed 6"))
         #expect(try String(contentsOfFile: d + "/junit.xml", encoding: .utf8).contains(#"name="golden">"#))
+    }
+}
+
+/// A newcomer's first commands: a scenario named by path works from any
+/// working directory, its profiles found beside it (the production profile is
+/// built in), and a failure prints the one command that reproduces it.
+@Suite struct FromAnyDirectoryTests {
+    static let tiny = CommandLineTests.small
+
+    /// A project folder as a user would lay it out: scenarios/ with a profiles/
+    /// folder beside the files (one scenario uses a profile from it, one the
+    /// built-in production profile), and no golden/ yet.
+    static func project() throws -> String {
+        let d = try CLI.temporaryDirectory("medallion-project")
+        try FileManager.default.createDirectory(atPath: d + "/scenarios/profiles", withIntermediateDirectories: true)
+        try tiny.write(toFile: d + "/scenarios/tiny.yaml", atomically: true, encoding: .utf8)
+        try tiny.replacingOccurrences(of: "name: tiny", with: "name: tuned\nprofile: tuned")
+            .write(toFile: d + "/scenarios/tuned.yaml", atomically: true, encoding: .utf8)
+        let production = try String(contentsOfFile: Repository.path("scenarios/profiles/production.yaml"), encoding: .utf8)
+        try production.replacingOccurrences(of: "name: production", with: "name: tuned")
+            .write(toFile: d + "/scenarios/profiles/tuned.yaml", atomically: true, encoding: .utf8)
+        return d
+    }
+
+    @Test func everyCommandWorksFromAnyWorkingDirectory() async throws {
+        let project = try Self.project(), elsewhere = try CLI.temporaryDirectory("medallion-elsewhere")
+        defer { for d in [project, elsewhere] { try? FileManager.default.removeItem(atPath: d) } }
+        func sim(_ args: [String]) async throws -> CLI.Output { try await CLI.run(args, cwd: elsewhere) }
+
+        // The repository's own scenario, by absolute path, from a folder with nothing in it.
+        let repo = try await sim(["run", Repository.path("scenarios/baseline.yaml"), "--set", "duration=3m"])
+        #expect(repo.status != 2 && repo.stdout.contains("baseline (seed 1001)"), "\(repo.stderr)")
+
+        let tuned = try await sim(["run", project + "/scenarios/tuned.yaml", "--format", "json"])
+        #expect(tuned.status == 0, "the profile beside the scenario: \(tuned.stderr)")
+        #expect(tuned.stdout.contains("\"profile\": \"tuned\""))
+        let builtIn = try await sim(["run", project + "/scenarios/tiny.yaml"])
+        #expect(builtIn.status == 0, "the built-in production profile: \(builtIn.stderr)")
+
+        let bless = try await sim(["bless", project + "/scenarios/tiny.yaml"])
+        #expect(bless.status == 0 && bless.stdout == "blessed \(project)/golden/tiny\n", "\(bless.stdout) \(bless.stderr)")
+        let check = try await sim(["check", project + "/scenarios/tiny.yaml"])
+        #expect(check.status == 0 && check.stdout.hasSuffix("1 passed, 0 failed\n"), "\(check.stdout) \(check.stderr)")
+
+        let whatif = try await sim(["whatif", project + "/scenarios/tuned.yaml", "--sweep", "jobs.silver_binance.trigger=30s,60s"])
+        #expect(whatif.status == 0 && whatif.stdout.hasPrefix("# What-if: tuned\n"), "\(whatif.stderr)")
+
+        let record = try await sim(["record", project + "/scenarios/tiny.yaml", "--capture", "tiny.jsonl"])
+        #expect(record.status == 0 && FileManager.default.fileExists(atPath: elsewhere + "/tiny.jsonl"), "\(record.stderr)")
+        let replay = try await sim(["replay", "tiny.jsonl", "--set", "seed=5"])
+        #expect(replay.status == 0 && replay.stdout.hasPrefix("PASS  replay of tiny.jsonl"), "\(replay.stderr)")
+    }
+
+    @Test func theReproduceCommandReproducesTheFailure() async throws {
+        let project = try Self.project()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        // Profiles from a folder that is not beside the scenario, and overrides
+        // that decide the verdict: dropping either would reproduce another run.
+        try FileManager.default.moveItem(atPath: project + "/scenarios/profiles", toPath: project + "/my profiles")
+        let args = ["run", "scenarios/tuned.yaml", "--profiles", "my profiles", "--set", "exchanges.binance.rate_multiplier=0.03",
+                    "--set", "expect.min_late_dropped=1", "--seed", "9"]
+        let failed = try await CLI.run(args, cwd: project)
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stdout.contains("FAIL expect.min_late_dropped"))
+        let prefix = "checks failed; reproduce with: "
+        let line = try #require(failed.stderr.split(separator: "\n").first { $0.hasPrefix(prefix) })
+        let command = String(line.dropFirst(prefix.count))
+        #expect(command == "medallion-sim run scenarios/tuned.yaml --seed 9 --set exchanges.binance.rate_multiplier=0.03 --set expect.min_late_dropped=1 --profiles 'my profiles'")
+        let again = try await CLI.shell(command, cwd: project)
+        #expect(again.status == 1, "\(again.stderr)")
+        #expect(again.stdout == failed.stdout, "the same run, byte for byte")
+        #expect(again.stderr == failed.stderr)
+        // Without its overrides the same file passes: they are what the command must carry.
+        let plain = try await CLI.run(["run", "scenarios/tuned.yaml", "--profiles", "my profiles", "--seed", "9"], cwd: project)
+        #expect(plain.status == 0, "\(plain.stdout)")
     }
 }

@@ -1,36 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// End to end: the built `medallion-sim` binary, its exit status and messages.
 @Suite(.serialized) struct ReplayCLITests {
-    static var root: String {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }
+    static let root = Repository.root
 
-    /// The binary next to the test bundle (`swift test` builds it there), else under .build/debug.
-    static var binary: String {
-        let candidates = [Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("medallion-sim").path,
-                          Bundle.main.bundleURL.appendingPathComponent("medallion-sim").path,
-                          root + "/.build/debug/medallion-sim"]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    static func run(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    static func run(_ args: [String]) async throws -> CLI.Output { try await CLI.run(args) }
 
     static let dir: String = {
         let d = NSTemporaryDirectory() + "replay-cli-\(getpid())"
@@ -48,8 +24,8 @@ import Testing
     }
 
     /// Exit 2, the file and line in the message, and nothing reported on stdout.
-    func expectBadCapture(_ path: String, line: Int?, saying words: String) throws {
-        let r = try Self.run(["replay", path])
+    func expectBadCapture(_ path: String, line: Int?, saying words: String) async throws {
+        let r = try await Self.run(["replay", path])
         #expect(r.status == 2, "\(path): status \(r.status), stderr \(r.stderr)")
         let location = line.map { "\(path):\($0): " } ?? "\(path): "
         #expect(r.stderr.hasPrefix("error: " + location), "stderr: \(r.stderr)")
@@ -57,8 +33,8 @@ import Testing
         #expect(r.stdout.isEmpty, "nothing partial is reported: \(r.stdout)")
     }
 
-    @Test func aGoodCaptureReplaysAndReportsItsIgnoredTopic() throws {
-        let r = try Self.run(["replay", "Tests/ReplayTests/Fixtures/independent-capture.jsonl"])
+    @Test func aGoodCaptureReplaysAndReportsItsIgnoredTopic() async throws {
+        let r = try await Self.run(["replay", "Tests/ReplayTests/Fixtures/independent-capture.jsonl"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("PASS  replay of Tests/ReplayTests/Fixtures/independent-capture.jsonl: 7 messages"))
         #expect(r.stdout.contains("ignored  topic market.crypto.trades.coinbase: 1 messages"))
@@ -67,70 +43,70 @@ import Testing
         #expect(r.stdout.contains("incident report (virtual time):"))
     }
 
-    @Test func truncatedLastLine() throws {
+    @Test func truncatedLastLine() async throws {
         var lines = Self.goodLines
         let last = lines.removeLast()
         let path = Self.write("truncated.jsonl", (lines + [String(last.prefix(60))]).joined(separator: "\n"))
-        try expectBadCapture(path, line: lines.count + 1, saying: "truncated line")
+        try await expectBadCapture(path, line: lines.count + 1, saying: "truncated line")
     }
 
-    @Test func invalidBase64() throws {
+    @Test func invalidBase64() async throws {
         var lines = Self.goodLines
         lines[5] = lines[5].replacingOccurrences(of: "\"value_b64\": \"", with: "\"value_b64\": \"!!")
-        try expectBadCapture(Self.write("base64.jsonl", lines.joined(separator: "\n") + "\n"), line: 6,
+        try await expectBadCapture(Self.write("base64.jsonl", lines.joined(separator: "\n") + "\n"), line: 6,
                              saying: "value_b64 is not valid base64")
     }
 
-    @Test func unknownField() throws {
+    @Test func unknownField() async throws {
         var lines = Self.goodLines
         lines[4] = lines[4].replacingOccurrences(of: "\"key_b64\"", with: "\"headers\": [], \"key_b64\"")
-        try expectBadCapture(Self.write("unknown.jsonl", lines.joined(separator: "\n") + "\n"), line: 5,
+        try await expectBadCapture(Self.write("unknown.jsonl", lines.joined(separator: "\n") + "\n"), line: 5,
                              saying: "unknown field 'headers' in a message line")
     }
 
-    @Test func outOfOrderOffsets() throws {
+    @Test func outOfOrderOffsets() async throws {
         var lines = Self.goodLines
         // Lines 5 and 6 are binance-0 at 1234567 and 1234568: swap them.
         lines.swapAt(4, 5)
-        try expectBadCapture(Self.write("order.jsonl", lines.joined(separator: "\n") + "\n"), line: 6,
+        try await expectBadCapture(Self.write("order.jsonl", lines.joined(separator: "\n") + "\n"), line: 6,
                              saying: "offset 1234567 of market.crypto.trades.binance-0 is not after the previous offset 1234568")
     }
 
-    @Test func corruptZstd() throws {
+    @Test func corruptZstd() async throws {
         let jsonl = Self.write("record.jsonl", Self.good)
         let zst = Self.dir + "/capture.jsonl.zst"
         // Compress with the binary's own writer: record + replay go through a scenario, so make one here.
-        let rec = try Self.run(["record", "baseline", "--set", "duration=2m", "--capture", zst])
+        let rec = try await Self.run(["record", "baseline", "--set", "duration=2m", "--capture", zst])
         #expect(rec.status == 0, "\(rec.stderr)")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: zst))
         bytes.removeLast(bytes.count / 3)
         try bytes.write(to: URL(fileURLWithPath: Self.dir + "/cut.jsonl.zst"))
-        try expectBadCapture(Self.dir + "/cut.jsonl.zst", line: nil, saying: "corrupt or truncated zstd data")
+        try await expectBadCapture(Self.dir + "/cut.jsonl.zst", line: nil, saying: "corrupt or truncated zstd data")
         var flipped = try Data(contentsOf: URL(fileURLWithPath: zst))
         flipped[flipped.count / 2] ^= 0xFF
         try flipped.write(to: URL(fileURLWithPath: Self.dir + "/flip.jsonl.zst"))
-        try expectBadCapture(Self.dir + "/flip.jsonl.zst", line: nil, saying: "corrupt")
+        try await expectBadCapture(Self.dir + "/flip.jsonl.zst", line: nil, saying: "corrupt")
         _ = jsonl
     }
 
-    @Test func missingFileAndBadSettings() throws {
-        try expectBadCapture(Self.dir + "/nope.jsonl", line: nil, saying: "cannot open the capture")
+    @Test func missingFileAndBadSettings() async throws {
+        try await expectBadCapture(Self.dir + "/nope.jsonl", line: nil, saying: "cannot open the capture")
         let path = "Tests/ReplayTests/Fixtures/independent-capture.jsonl"
-        let r = try Self.run(["replay", path, "--set", "exchanges.binance.rate_multiplier=2"])
+        let r = try await Self.run(["replay", path, "--set", "exchanges.binance.rate_multiplier=2"])
         #expect(r.status == 2 && r.stderr.contains("a replay's traffic is the capture") && r.stdout.isEmpty, "\(r.stderr)")
-        let t = try Self.run(["replay", path, "--set", "jobs.silver_binance.triger=30s"])
+        let t = try await Self.run(["replay", path, "--set", "jobs.silver_binance.triger=30s"])
         #expect(t.status == 2 && t.stderr.contains("triger") && t.stdout.isEmpty, "\(t.stderr)")
-        let s = try Self.run(["replay", path, "--speed", "0"])
+        let s = try await Self.run(["replay", path, "--speed", "0"])
         #expect(s.status == 2 && s.stderr.contains("--speed") && s.stdout.isEmpty, "\(s.stderr)")
     }
 
-    @Test func recordThenReplayEveryFormat() throws {
+    @Test func recordThenReplayEveryFormat() async throws {
         for (name, extra) in [("r.jsonl", [String]()), ("r.jsonl.zst", []), ("r.medcap", ["--compact"])] {
             let path = Self.dir + "/" + name
-            let rec = try Self.run(["record", "baseline", "--seed", "7", "--set", "duration=3m", "--capture", path] + extra)
+            let rec = try await Self.run(["record", "baseline", "--seed", "7", "--set", "duration=3m", "--capture", path] + extra)
             #expect(rec.status == 0 && rec.stdout.hasPrefix("recorded baseline (seed 7)"), "\(rec.stderr)")
             let out = Self.dir + "/out-" + name
-            let rep = try Self.run(["replay", path, "--set", "seed=7", "--format", "json", "--out", out])
+            let rep = try await Self.run(["replay", path, "--set", "seed=7", "--format", "json", "--out", out])
             #expect(rep.status == 0, "\(name): \(rep.stderr)")
             #expect(rep.stdout.contains("\"incident\""))
             #expect(FileManager.default.fileExists(atPath: out + "/tables/bronze_binance_trades.jsonl"))
