@@ -24,7 +24,7 @@ check: release
 	$(SIM_RELEASE) check
 
 # Every scenario twice, the second time under another time zone, locale and
-# working directory: outputs must be byte-identical (SPEC §7).
+# working directory: outputs must be byte-identical (docs/REFERENCE.md §7).
 determinism: release
 	scripts/determinism.sh
 

@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 //
 // The module list is the architecture (see docs/ARCHITECTURE.md). Dependencies
-// point one way: Kernel <- Codec <- Broker/Exchanges <- Engine <- Scenarios <-
-// Checks <- Planning <- CLI. The engine never sees the exchanges' ground-truth labels; only
-// the checks do.
+// point one way: Kernel <- Codec; Broker <- Kernel only; Exchanges, Replay and
+// Engine each on Kernel, Codec and Broker (never on one another) <- Scenarios
+// (wires them) <- Checks <- Planning <- CLI. The engine never sees the
+// exchanges' ground-truth labels; only the checks do.
 import PackageDescription
 
 let package = Package(
@@ -16,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries: the project's two named C dependencies, and zlib
@@ -71,7 +71,6 @@ let package = Package(
             dependencies: [
                 "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks", "Planning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Determinism check (SPEC §7): runs every scenario twice with the release
+# Determinism check (docs/REFERENCE.md §7): runs every scenario twice with the release
 # binary — once from the repository in the machine's settings, once from
 # another working directory under another time zone and locale — and requires
 # byte-identical summaries and tables. Exits 1 on any difference.

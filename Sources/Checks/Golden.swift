@@ -14,7 +14,7 @@ public struct RunArtifacts: Sendable {
         self.tables = tables.sorted { $0.name < $1.name }
     }
 
-    /// Writes `dir/summary.json` and `dir/tables/<table>.jsonl` (SPEC §8 `--out`).
+    /// Writes `dir/summary.json` and `dir/tables/<table>.jsonl` (docs/REFERENCE.md §8 `--out`).
     public func write(to dir: String, compressTables: Bool = false) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/tables", withIntermediateDirectories: true)

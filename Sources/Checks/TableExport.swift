@@ -29,7 +29,7 @@ public enum TableExport {
         return o
     }
 
-    /// Every table, in SPEC order.
+    /// Every table, in docs/REFERENCE.md §2's order.
     public static func allTables(of p: Pipeline) -> [(name: String, rows: [String])] {
         TableName.allCases.map { ($0.rawValue, rows(of: $0, in: p)) }
     }

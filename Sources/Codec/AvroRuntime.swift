@@ -16,7 +16,7 @@ enum AvroRuntime {
 
     /// Parses a schema with libavro; nil when libavro refuses it. The caller
     /// composes the error message: `avro_strerror` is one process-wide buffer
-    /// and not thread-safe in this build (LIBAVRO.md).
+    /// and not thread-safe in this build (docs/AVRO-LIBRARY.md).
     static func parseSchema(_ json: String) -> avro_schema_t? {
         ensureReady()
         var schema: avro_schema_t? = nil

@@ -2,7 +2,7 @@ import Kernel
 /// An Avro schema parsed in Swift, as a flat table of nodes.
 ///
 /// Why a second parser next to libavro's: libavro drops `logicalType`,
-/// `precision`, `scale` and `default` (LIBAVRO.md), and the codec needs them
+/// `precision`, `scale` and `default` (docs/AVRO-LIBRARY.md), and the codec needs them
 /// to decide whether a writer schema resolves to the V2 trade. The flat table
 /// also drives the pre-scan that checks untrusted bytes before libavro reads
 /// them. Named references become node indices, so a recursive type is just a
@@ -172,7 +172,7 @@ enum ScanFailure: Error, Equatable {
 /// The writer schema compiled for walking bytes: trivial values only, so the
 /// walk touches no reference counts.
 ///
-/// The walk is the first line of defense (LIBAVRO.md): libavro allocates a
+/// The walk is the first line of defense (docs/AVRO-LIBRARY.md): libavro allocates a
 /// length before checking the bytes exist, accepts out-of-range enum
 /// indices, never notices trailing bytes and leaks on failed reads. A payload
 /// that passes this walk is one libavro reads without any of that.
@@ -234,7 +234,7 @@ struct ScanProgram: Sendable {
         var pos = 0
         /// Array and map items over the whole payload may not outnumber its
         /// bytes: bounds zero-size items (array<null>), which libavro would
-        /// otherwise append without end (LIBAVRO.md).
+        /// otherwise append without end (docs/AVRO-LIBRARY.md).
         var itemBudget: Int
 
         init(p: UnsafePointer<UInt8>?, end: Int, ops: UnsafeBufferPointer<Op>, children: UnsafeBufferPointer<Int32>, itemBudget: Int) {

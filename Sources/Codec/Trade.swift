@@ -6,7 +6,7 @@ public enum Side: String, Sendable, CaseIterable {
     case sell = "SELL"
 }
 
-/// The V2 trade record of SPEC §2 — 15 fields, in schema order.
+/// The V2 trade record of docs/REFERENCE.md §2 — 15 fields, in schema order.
 ///
 /// Values are held exactly: decimals as `Decimal8`, times as integer micros.
 /// The struct can hold invalid values (a zero price, a bad symbol) because the
@@ -48,7 +48,7 @@ public struct Trade: Equatable, Hashable, Sendable {
     }
 }
 
-/// DLQ `error_category` (SPEC §4).
+/// DLQ `error_category` (docs/REFERENCE.md §4).
 public enum DeadLetterCategory: String, Sendable, CaseIterable, Comparable {
     case deserialization = "DESERIALIZATION"
     case schema = "SCHEMA"
@@ -59,7 +59,7 @@ public enum DeadLetterCategory: String, Sendable, CaseIterable, Comparable {
     }
 }
 
-/// DLQ `error_reason` (SPEC §4). Declaration order is the table's order, which
+/// DLQ `error_reason` (docs/REFERENCE.md §4). Declaration order is the table's order, which
 /// is also the order validation checks run in.
 public enum DeadLetterReason: String, Sendable, CaseIterable, Comparable {
     // DESERIALIZATION

@@ -14,7 +14,7 @@ public struct DecodedTrade: Equatable, Sendable {
 }
 
 /// Why a payload could not be decoded: exactly one DESERIALIZATION or SCHEMA
-/// reason of SPEC §4, a sentence for the DLQ's `error_message`, and the
+/// reason of docs/REFERENCE.md §4, a sentence for the DLQ's `error_message`, and the
 /// schema id when the header was readable.
 public struct DecodeFailure: Error, Equatable, Sendable, CustomStringConvertible {
     public var reason: DeadLetterReason
@@ -390,7 +390,7 @@ private final class WriterReader {
     private func extract() -> Result<DecodedTrade, DecodeFailure> {
         let f = fields
         do throws(Bad) {
-            // libavro accepts an out-of-range enum index (LIBAVRO.md); the
+            // libavro accepts an out-of-range enum index (docs/AVRO-LIBRARY.md); the
             // pre-scan refuses it, and this check holds without the pre-scan.
             var sideIndex: Int32 = 0
             guard mav_get_enum(f + side, &sideIndex) == 0, sideIndex >= 0, sideIndex < sideCount else {

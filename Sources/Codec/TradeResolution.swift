@@ -1,6 +1,6 @@
 /// How a writer schema's fields become the V2 trade: Avro schema resolution,
 /// done in Swift because libavro's resolver cannot fill defaults and can
-/// crash on a reader field the writer lacks (LIBAVRO.md).
+/// crash on a reader field the writer lacks (docs/AVRO-LIBRARY.md).
 ///
 /// Computed once per writer schema id. Fields are matched by name, so a
 /// writer with fields in another order or with extra fields (skipped) still

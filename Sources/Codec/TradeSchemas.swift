@@ -1,4 +1,4 @@
-/// The trade record's Avro schemas (SPEC §2).
+/// The trade record's Avro schemas (docs/REFERENCE.md §2).
 ///
 /// V2 is what the generators write and what Silver reads as. V1 is the older
 /// writer schema, without `trade_conditions`, `platform_sequence` and

@@ -18,7 +18,7 @@ public enum ExchangeName: String, Sendable, CaseIterable, Comparable {
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Silver's validation (SPEC §4, VALIDATION category). Checks run in the
+/// Silver's validation (docs/REFERENCE.md §4, VALIDATION category). Checks run in the
 /// table's order and the first failure names the reason.
 ///
 /// The rules, each stated once here and documented in docs/VALIDATION.md:

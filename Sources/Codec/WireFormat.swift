@@ -1,4 +1,4 @@
-/// The Confluent Schema Registry wire format (SPEC §2): byte 0 is the magic
+/// The Confluent Schema Registry wire format (docs/REFERENCE.md §2): byte 0 is the magic
 /// byte 0x00, bytes 1-4 the schema id as a big-endian int32, then the Avro
 /// binary body (no container header).
 public enum WireFormat {

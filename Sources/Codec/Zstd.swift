@@ -32,7 +32,7 @@ public enum ZstdFile {
 
 /// Streaming compression to a file (ZSTD_compressStream2). Frames carry a
 /// content checksum, so the reader detects corruption, not only truncation.
-/// Level 3 is the interactive default; level 19 is ~500x slower (LIBAVRO.md).
+/// Level 3 is the interactive default; level 19 is ~500x slower (docs/AVRO-LIBRARY.md).
 public final class ZstdWriter {
     public let path: String
     private var file: UnsafeMutablePointer<FILE>?

@@ -28,7 +28,7 @@ public struct CommitLatency: Sendable, Equatable {
     }
 }
 
-/// The cost model of one job (SPEC §5): how much virtual time a batch takes.
+/// The cost model of one job (docs/REFERENCE.md §5): how much virtual time a batch takes.
 ///
 /// A batch's processing time is
 ///

@@ -69,7 +69,7 @@ final class BronzeLogic: MicroBatchLogic {
 // MARK: - Silver
 
 /// silver_<exchange>: Bronze's new snapshots -> header check, schema lookup,
-/// decode (V1 or V2 writer, V2 reader), validation in SPEC §4 order -> valid
+/// decode (V1 or V2 writer, V2 reader), validation in docs/REFERENCE.md §4 order -> valid
 /// rows to Silver, each invalid one to the DLQ with exactly one reason. Both
 /// writes belong to the batch and are idempotent by batch id.
 final class SilverLogic: MicroBatchLogic {

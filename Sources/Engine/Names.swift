@@ -1,7 +1,7 @@
 import Kernel
 import Codec
 
-/// The five streaming jobs of SPEC §2, in a fixed order (the order used for
+/// The five streaming jobs of docs/REFERENCE.md §2, in a fixed order (the order used for
 /// every listing and for breaking ties between equal-time events).
 public enum JobName: String, Sendable, CaseIterable, Comparable, Hashable {
     case bronzeBinance = "bronze_binance"
@@ -22,7 +22,7 @@ public enum JobName: String, Sendable, CaseIterable, Comparable, Hashable {
         }
     }
 
-    /// The default processing-time trigger of SPEC §2 (silver_binance: 60 s,
+    /// The default processing-time trigger of docs/REFERENCE.md §2 (silver_binance: 60 s,
     /// the value after decision #013; 30 s reproduces the incident).
     public var defaultTriggerMicros: Micros {
         switch self {
@@ -33,20 +33,9 @@ public enum JobName: String, Sendable, CaseIterable, Comparable, Hashable {
         case .gold: return 60 * Time.microsPerSecond
         }
     }
-
-    /// The tables the job writes, in the order its sinks commit.
-    public var sinkTables: [TableName] {
-        switch self {
-        case .bronzeBinance: return [.bronzeBinance]
-        case .bronzeKraken: return [.bronzeKraken]
-        case .silverBinance: return [.silverBinance, .silverDlq]
-        case .silverKraken: return [.silverKraken, .silverDlq]
-        case .gold: return [.gold]
-        }
-    }
 }
 
-/// The six Iceberg tables (SPEC §2), in a fixed order.
+/// The six Iceberg tables (docs/REFERENCE.md §2), in a fixed order.
 public enum TableName: String, Sendable, CaseIterable, Comparable, Hashable {
     case bronzeBinance = "bronze_binance_trades"
     case bronzeKraken = "bronze_kraken_trades"

@@ -120,7 +120,7 @@ public final class Pipeline {
                   decoders: { _ in SilverDecoders.avro(registry: registry) })
     }
 
-    /// Tables in SPEC order.
+    /// Tables in docs/REFERENCE.md §2's order.
     public var tables: [MedallionTable] { [bronzeBinance, bronzeKraken, silverBinance, silverKraken, dlq, gold] }
 
     public func table(_ name: TableName) -> MedallionTable { tables.first { $0.name == name }! }

@@ -2,7 +2,7 @@ import Kernel
 
 extension CostProfile {
     /// The `production` profile, calibrated to the design record's
-    /// observations (SPEC §5). The same numbers, with their reasoning, are in
+    /// observations (docs/REFERENCE.md §5). The same numbers, with their reasoning, are in
     /// `scenarios/profiles/production.yaml`; a test keeps the two equal.
     public static let production = CostProfile(name: "production", jobs: [
         .bronzeBinance: JobProfile(

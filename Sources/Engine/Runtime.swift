@@ -1,6 +1,6 @@
 import Kernel
 
-/// Where in a batch's checkpoint sequence a job is killed (SPEC §3).
+/// Where in a batch's checkpoint sequence a job is killed (docs/REFERENCE.md §3).
 public enum CrashPoint: String, Sendable, CaseIterable, Equatable {
     /// At the scheduled time, whatever the job is doing (an in-flight commit
     /// that has not finished does not happen).
@@ -33,7 +33,7 @@ public struct CrashPlan: Sendable, Equatable {
     }
 }
 
-/// Table commit retries (SPEC §3): attempt k that fails waits
+/// Table commit retries (docs/REFERENCE.md §3): attempt k that fails waits
 /// `min(base x 2^(k-1), cap)` before attempt k+1; after `maxRetries`
 /// retries the batch fails.
 public struct CommitRetryPolicy: Sendable, Equatable {
@@ -70,7 +70,7 @@ public struct JobConfig: Sendable, Equatable {
         self.startMicros = startMicros
     }
 
-    /// The five jobs with SPEC §2's triggers.
+    /// The five jobs with docs/REFERENCE.md §2's triggers.
     public static var defaults: [JobConfig] { JobName.allCases.map { JobConfig(job: $0) } }
 }
 

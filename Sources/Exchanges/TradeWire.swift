@@ -1,7 +1,7 @@
 import Kernel
 import Codec
 
-/// The two trade schema versions a feed writes (SPEC §2).
+/// The two trade schema versions a feed writes (docs/REFERENCE.md §2).
 public enum TradeSchemaVersion: Sendable, Equatable {
     /// 12 fields: V2 without `trade_conditions`, `platform_sequence`, `vendor_data`.
     case v1

@@ -1,6 +1,6 @@
 /// A JSON value with a canonical, byte-stable serialization: object keys
 /// sorted by their UTF-8 bytes, no insignificant white space in compact form,
-/// integers as integers, strings escaped per RFC 8259 with lower-case `\u00xx`.
+/// integers as integers, strings escaped per RFC 8259 with upper-case `\u00XX` (as Jackson writes them).
 ///
 /// Everything the simulator writes (summaries, table rows, reports) goes
 /// through this, so the same values always give the same bytes.

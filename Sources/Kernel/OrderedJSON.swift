@@ -3,7 +3,7 @@
 /// declarations with it; `JSONValue` (the writer) is read back through it.
 ///
 /// Why not libavro's parser: `avro_schema_from_json` drops `logicalType`,
-/// `precision`, `scale` and `default` (LIBAVRO.md), which decide whether a
+/// `precision`, `scale` and `default` (docs/AVRO-LIBRARY.md), which decide whether a
 /// writer schema resolves to the V2 trade. Why not Foundation: object keys
 /// keep their declaration order here, and the canonical text below must be
 /// the same on every platform.

@@ -178,7 +178,7 @@ struct BenchCodec: ParsableCommand {
             ("encode overhead (encode_typical vs raw_set_write) <= 25%", overheads[0].value <= 25),
             // Issue #2: "decode-into-a-Swift-value throughput ... and the same for the
             // raw libavro calls": the baseline is raw libavro decoding into a Swift
-            // value (LIBAVRO.md's "decode and copy every field into a Swift struct").
+            // value (docs/AVRO-LIBRARY.md's "decode and copy every field into a Swift struct").
             ("decode overhead (decode vs raw_read_swift, typical and mixed) <= 25%",
              max(overheads[5].value, overheads[6].value) <= 25),
         ]
@@ -195,7 +195,7 @@ struct BenchCodec: ParsableCommand {
             print("overhead of the wrapper (time per record over the baseline's, same records):")
             for o in overheads { print("  \(o.text.padding(toLength: 34))\(o.value.isFinite ? pct(o.value) + "%" : "n/a")") }
             print("The decode target compares like with like: raw_read_swift is raw libavro calls")
-            print("decoding into the same Swift value (LIBAVRO.md's 'decode and copy every field into a")
+            print("decoding into the same Swift value (docs/AVRO-LIBRARY.md's 'decode and copy every field into a")
             print("Swift struct'); over it, the wrapper's pre-scan, checks and shared maps show.")
             print("raw_read_copy copies into C buffers instead: the gap to it is the cost of Swift")
             print("String and Dictionary values themselves, not of the wrapper.")

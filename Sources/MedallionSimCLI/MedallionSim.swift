@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The `medallion-sim` command (SPEC §8). Exit status: 0 all checks hold,
+/// The `medallion-sim` command (docs/REFERENCE.md §8). Exit status: 0 all checks hold,
 /// 1 a check or golden comparison failed, 2 bad input or usage.
 struct MedallionSim: ParsableCommand {
     static let configuration = CommandConfiguration(

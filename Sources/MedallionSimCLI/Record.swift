@@ -11,7 +11,7 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Write a scenario's produced Kafka topics (and its schemas) as a capture.",
         discussion: """
-            The capture is SPEC §9 JSON Lines (zstd-compressed when FILE ends in .zst), or with --compact the \
+            The capture is docs/REFERENCE.md §9 JSON Lines (zstd-compressed when FILE ends in .zst), or with --compact the \
             project's compact format (always zstd). Messages are in broker append order and carry their append \
             time (append_time_us), so that replaying with the scenario's seed and job settings reproduces its tables.
             """)

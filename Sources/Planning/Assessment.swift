@@ -10,7 +10,7 @@ public enum Verdict: String, Comparable, Sendable, CaseIterable {
     case tight
     /// A job falls behind its trigger after start-up (elapsed > trigger).
     case behind
-    /// Silver latency p99 >= 60 s or end-to-end p99 >= 5 min (SPEC §6).
+    /// Silver latency p99 >= 60 s or end-to-end p99 >= 5 min (docs/REFERENCE.md §6).
     case slaBreach = "sla_breach"
     /// A job's backlog keeps growing: it can never catch up.
     case unsustainable

@@ -2,7 +2,7 @@ import Codec
 import Foundation
 import Kernel
 
-/// A writer schema registered by a capture (SPEC §9 `"type":"schema"` line).
+/// A writer schema registered by a capture (docs/REFERENCE.md §9 `"type":"schema"` line).
 public struct CapturedSchema: Equatable, Sendable {
     public var id: Int32
     public var subject: String
@@ -12,7 +12,7 @@ public struct CapturedSchema: Equatable, Sendable {
     }
 }
 
-/// One Kafka record of a capture (SPEC §9 `"type":"message"` line).
+/// One Kafka record of a capture (docs/REFERENCE.md §9 `"type":"message"` line).
 public struct CapturedMessage: Equatable, Sendable {
     public var topic: String
     public var partition: Int32
@@ -157,7 +157,7 @@ public struct Capture: Equatable, Sendable {
     }
 }
 
-/// Reads captures: JSON Lines (SPEC §9), plain or zstd-compressed, or the
+/// Reads captures: JSON Lines (docs/REFERENCE.md §9), plain or zstd-compressed, or the
 /// project's compact binary format (always zstd-compressed). Any problem is an
 /// `InputError` naming the file and the line (or record) — nothing partial is
 /// returned.
@@ -211,7 +211,7 @@ public enum CaptureReader {
         let value_b64: String?
 
         static let schemaKeys: Set<String> = ["type", "id", "subject", "schema"]
-        /// SPEC §9's fields, plus `append_time_us` (optional; written by `record`).
+        /// docs/REFERENCE.md §9's fields, plus `append_time_us` (optional; written by `record`).
         static let messageKeys: Set<String> = ["type", "topic", "partition", "offset", "timestamp_ms", "append_time_us",
                                                "key_b64", "value_b64"]
     }
@@ -313,7 +313,7 @@ public enum CaptureReader {
     }
 }
 
-/// Writes captures: SPEC §9 JSON Lines (optionally zstd-compressed) or the compact format.
+/// Writes captures: docs/REFERENCE.md §9 JSON Lines (optionally zstd-compressed) or the compact format.
 public enum CaptureWriter {
     public static func jsonLines(_ c: Capture) -> [UInt8] {
         var out: [UInt8] = []

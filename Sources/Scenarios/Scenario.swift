@@ -1,7 +1,6 @@
 import Codec
 import Engine
 import Kernel
-import Yams
 
 /// Per-exchange settings a scenario may override. `nil` keeps the feed's default.
 public struct ExchangeSettings: Equatable, Sendable {

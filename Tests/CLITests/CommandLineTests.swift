@@ -2,7 +2,7 @@ import Testing
 import Foundation
 import TestSupport
 
-/// End-to-end: the real `medallion-sim` binary, its exit status (SPEC §8:
+/// End-to-end: the real `medallion-sim` binary, its exit status (docs/REFERENCE.md §8:
 /// 0 checks hold, 1 a check or golden comparison failed, 2 bad input) and
 /// what it prints.
 @Suite struct CommandLineTests {

@@ -3,7 +3,7 @@ import Kernel
 import Dispatch
 @testable import Codec
 
-/// Untrusted bytes: every malformed payload maps to exactly one SPEC §4
+/// Untrusted bytes: every malformed payload maps to exactly one docs/REFERENCE.md §4
 /// DESERIALIZATION or SCHEMA reason, nothing crashes or hangs, and memory
 /// does not grow over a long run of failures.
 ///

@@ -4,7 +4,7 @@ import Kernel
 import Testing
 @testable import Engine
 
-/// SPEC §3 "Checkpoints and exactly-once" and "Table commits".
+/// docs/REFERENCE.md §3 "Offset log and commit log", "Idempotent table commits" and "Commit latency and retries".
 @Suite struct CheckpointTests {
     @Test func aSinkSkipsABatchIdItAlreadyCommittedForThatQuery() {
         var log = SnapshotLog()

@@ -4,7 +4,7 @@ import Kernel
 import Testing
 @testable import Engine
 
-/// SPEC §3 "A crash may happen at any point of this sequence": each job
+/// docs/REFERENCE.md §3 ("a crash can happen at any point of this sequence"): each job
 /// killed at each point, restarted a minute later, against a run without a
 /// crash. Processing-time columns aside, the tables hold the same rows, and
 /// the exactly-once accounting holds, checked from the tables alone.
@@ -57,7 +57,7 @@ import Testing
         return s
     }
 
-    /// SPEC §6's accounting, from the tables and Kafka only.
+    /// docs/REFERENCE.md §6's accounting, from the tables and Kafka only.
     static func checkExactlyOnce(_ p: Pipeline, _ c: KafkaCluster, _ stats: FeedStats, _ label: String) {
         // Every produced Kafka message is in Bronze exactly once.
         var kafka = 0
@@ -126,7 +126,7 @@ import Testing
     }
 }
 
-/// SPEC §7: same input, seed and code -> the same run, batch for batch.
+/// docs/REFERENCE.md §7: same input, seed and code -> the same run, batch for batch.
 @Suite struct DeterminismTests {
     @Test func twoRunsWithTheSameSeedAreIdentical() {
         let crash = CrashPlan(job: .silverBinance, atMicros: T0 + Time.minutes(4), point: .betweenSinks,

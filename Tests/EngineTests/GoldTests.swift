@@ -4,7 +4,7 @@ import Kernel
 import Testing
 @testable import Engine
 
-/// SPEC §3 "Gold", rule by rule. Upstream jobs trigger every 10 s and cost
+/// docs/REFERENCE.md §3, the "Gold" rules one by one. Upstream jobs trigger every 10 s and cost
 /// nothing, so a record appended at +5 s is in Silver at +10 s; Gold
 /// triggers every 60 s.
 @Suite struct GoldTests {

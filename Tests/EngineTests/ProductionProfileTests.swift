@@ -4,7 +4,7 @@ import Kernel
 import Testing
 @testable import Engine
 
-/// SPEC §5: the `production` profile reproduces the design record's
+/// docs/REFERENCE.md §5: the `production` profile reproduces the design record's
 /// observations on production-like traffic (Binance ~60 trades/s over 3
 /// partitions, Kraken ~2/s).
 @Suite struct ProductionProfileTests {

@@ -4,7 +4,7 @@ import Kernel
 import Testing
 @testable import Engine
 
-/// SPEC §3 "Silver" and the DLQ of §2: every Bronze row lands in Silver or the
+/// docs/REFERENCE.md §3 "Silver" and the DLQ of §2: every Bronze row lands in Silver or the
 /// DLQ, with exactly one reason.
 @Suite struct SilverTests {
     static let jobs: [JobConfig] = [

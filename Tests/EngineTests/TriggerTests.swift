@@ -4,7 +4,7 @@ import Kernel
 import Testing
 @testable import Engine
 
-/// SPEC §3 "Processing-time trigger" and "Kafka source", rule by rule.
+/// docs/REFERENCE.md §3 "Processing-time trigger" and "Kafka source", rule by rule.
 @Suite struct TriggerTests {
     /// One record a second on the Binance topic from `from` to `to`.
     func steadyFeed(_ c: KafkaCluster, from: Micros, to: Micros) {

@@ -20,7 +20,7 @@ import Testing
 
     @Test func civilDatesAreRight() {
         #expect(UTCDateTime(micros: 0).iso8601 == "1970-01-01T00:00:00.000000Z")
-        // 2026-01-20T09:00:00Z = 1768899600 s (the capture example in SPEC §9).
+        // 2026-01-20T09:00:00Z = 1768899600 s (the capture example in docs/REFERENCE.md §9).
         let t = UTCDateTime(micros: 1_768_899_600_000_000 + 123_456)
         #expect(t.iso8601 == "2026-01-20T09:00:00.123456Z")
         #expect(UTCDateTime.micros(year: 2026, month: 1, day: 20, hour: 9) == 1_768_899_600_000_000)

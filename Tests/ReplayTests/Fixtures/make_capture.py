@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes independent-capture.jsonl: a SPEC §9 capture whose Avro values are
+"""Writes independent-capture.jsonl: a docs/REFERENCE.md §9 capture whose Avro values are
 encoded by fastavro (an Avro implementation independent of medallion-sim's
 libavro codec), with the Confluent wire header, plus
 independent-capture.expected.json: the field values the script encoded, for
@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BINANCE = "market.crypto.trades.binance"
 KRAKEN = "market.crypto.trades.kraken"
 
-# The trade schemas of SPEC §2, written out here from the spec's description.
+# The trade schemas of docs/REFERENCE.md §2, written out here from the spec's description.
 COMMON_HEAD = [
     {"name": "message_id", "type": "string"},
     {"name": "trade_id", "type": "string"},
