@@ -39,6 +39,10 @@ import Codec
         let e = problem([Self.message(0), truncated], trailingNewline: false)
         #expect(e?.line == 2 && e?.problem.contains("truncated") == true)
         #expect(problem([#"{"type":"message","topic":"t","partition":"0","offset":0,"timestamp_ms":1}"#])?.problem.contains("partition") == true)
+        // A key given twice: which one counts would be a guess, so the line is refused.
+        let twice = Self.message(0).replacingOccurrences(of: "\"offset\":0", with: "\"offset\":0,\"offset\":7")
+        #expect(twice != Self.message(0))
+        #expect(problem([twice])?.problem == "duplicate key 'offset'")
     }
 
     @Test func compactAndJSONLinesRoundTripThroughZstd() throws {
