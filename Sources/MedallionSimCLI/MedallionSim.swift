@@ -13,7 +13,7 @@ struct MedallionSim: ParsableCommand {
         commandName: "medallion-sim",
         abstract: "Deterministic simulation and replay of a Kafka -> Spark -> Iceberg medallion pipeline.",
         discussion: "Exit status: 0 all checks hold, 1 a check or golden comparison failed, 2 bad input or usage.",
-        subcommands: [Run.self, Check.self, Bless.self, WhatIf.self, WhatIfMerge.self, ReplayCommand.self, RecordCommand.self, Bench.self]
+        subcommands: [Run.self, Check.self, Bless.self, WhatIf.self, WhatIfMerge.self, Explore.self, ReplayCommand.self, RecordCommand.self, Bench.self]
     )
 }
 

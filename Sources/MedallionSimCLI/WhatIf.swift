@@ -163,11 +163,13 @@ func writeFileAtomically(_ path: String, _ text: String) throws {
 /// logs stay clean). Counts points, not wall time.
 final class ProgressBar: Sendable {
     let label: String
+    let unit: String
 
     /// nil when stderr is not a terminal.
-    init?(label: String) {
+    init?(label: String, unit: String = "points") {
         guard isatty(2) == 1 else { return nil }
         self.label = label
+        self.unit = unit
     }
 
     /// Called serialised by the runner, after each point.
@@ -175,7 +177,7 @@ final class ProgressBar: Sendable {
         let width = 30
         let filled = total == 0 ? width : done * width / total
         var line = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        line += "] \(done)/\(total) points"
+        line += "] \(done)/\(total) \(unit)"
         if done == total { line += "\n" }
         _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
     }

@@ -17,13 +17,10 @@ import Scenarios
 /// the output never depends on which worker finished first.
 public enum WhatIfRunner {
     /// At most this many worker threads, whatever is asked.
-    public static let maxWorkers = 256
-    /// Stack of each worker thread: the engine is not recursive, but a
-    /// secondary thread's default (512 KiB on some platforms) is small.
-    static let workerStackBytes = 16 << 20
+    public static let maxWorkers = ParallelRuns.maxWorkers
 
     /// The number of cores, the default worker count.
-    public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    public static var defaultWorkers: Int { ParallelRuns.defaultWorkers }
 
     /// Runs one point, start to finish, on the calling thread.
     public static func runPoint(_ plan: WhatIfPlan, index: Int) throws(InputError) -> PointResult {
@@ -44,8 +41,6 @@ public enum WhatIfRunner {
     /// If points fail, the error of the first failing one in `indices` is thrown.
     public static func run(_ plan: WhatIfPlan, indices: [Int], workers: Int,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws(InputError) -> [PointResult] {
-        let state = SharedState(count: indices.count)
-        let n = max(1, min(workers, maxWorkers, indices.count))
         // Start the biggest points first, so no worker is left alone with a
         // big one at the end. Only the order of work changes: results are
         // still stored and returned by position.
@@ -53,38 +48,10 @@ public enum WhatIfRunner {
             let a = estimatedCost(plan.scenarios[indices[$0]]), b = estimatedCost(plan.scenarios[indices[$1]])
             return a != b ? a > b : $0 < $1
         }
-        let work: @Sendable () -> Void = {
-            while let next = state.next() {
-                let k = order[next]
-                let outcome: Result<PointResult, InputError>
-                outcome = Result { () throws(InputError) in try runPoint(plan, index: indices[k]) }
-                state.store(outcome, at: k) { done in progress?(done, indices.count) }
-            }
-        }
-        if n == 1 {
-            work()
-        } else {
-            let finished = DispatchGroup()
-            for _ in 0..<n {
-                finished.enter()
-                let t = Thread {
-                    work()
-                    finished.leave()
-                }
-                t.stackSize = workerStackBytes
-                t.start()
-            }
-            finished.wait()
-        }
-        var out: [PointResult] = []
-        for r in state.results() {
-            switch r {
-            case .success(let p): out.append(p)
-            case .failure(let e): throw e
-            case nil: throw InputError(file: plan.definition.scenarioFile, line: 0, problem: "a point did not run")
-            }
-        }
-        return out
+        return try ParallelRuns.map(
+            count: indices.count, workers: workers, order: order, progress: progress,
+            missing: InputError(file: plan.definition.scenarioFile, line: 0, problem: "a point did not run")
+        ) { k throws(InputError) in try runPoint(plan, index: indices[k]) }
     }
 
     /// A point's size for scheduling only (never reported): the messages its
@@ -97,36 +64,5 @@ public enum WhatIfRunner {
         }
         let seconds = Double(s.durationMicros / Time.microsPerSecond)
         return seconds * messagesPerSecond + Double((s.durationMicros + s.drainMicros) / Time.microsPerSecond)
-    }
-
-    /// The counter and the result slots the workers share, behind one lock.
-    final class SharedState: @unchecked Sendable {
-        private let lock = NSLock()
-        private var nextIndex = 0
-        private var done = 0
-        private var slots: [Result<PointResult, InputError>?]
-
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-        func next() -> Int? {
-            lock.lock(); defer { lock.unlock() }
-            guard nextIndex < slots.count else { return nil }
-            nextIndex += 1
-            return nextIndex - 1
-        }
-
-        /// Stores a result and reports progress, under the lock (so reports come in order).
-        func store(_ r: Result<PointResult, InputError>, at k: Int, then report: (Int) -> Void) {
-            lock.lock(); defer { lock.unlock() }
-            precondition(slots[k] == nil, "point slot \(k) written twice")
-            slots[k] = r
-            done += 1
-            report(done)
-        }
-
-        func results() -> [Result<PointResult, InputError>?] {
-            lock.lock(); defer { lock.unlock() }
-            return slots
-        }
     }
 }

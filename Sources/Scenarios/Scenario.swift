@@ -59,6 +59,10 @@ public struct Fault: Equatable, Sendable {
     /// Window length for windowed kinds (0 for instantaneous ones).
     public var forMicros: Micros
     public var line: Int
+
+    public init(kind: Kind, atMicros: Micros, forMicros: Micros, line: Int) {
+        self.kind = kind; self.atMicros = atMicros; self.forMicros = forMicros; self.line = line
+    }
 }
 
 /// What a scenario promises; the checks hold the run to it.
@@ -103,6 +107,8 @@ public struct Scenario: Equatable, Sendable {
     /// `golden_tables: full` keeps every row in the golden; `digest` keeps
     /// per-partition counts and digests (for runs too big to review row by row).
     public var goldenTablesInFull: Bool = true
+    /// The `explore:` section (`medallion-sim explore`); nil when absent.
+    public var explore: ExploreSettings?
 
     public static let defaultStart: Micros = UTCDateTime.micros(year: 2026, month: 1, day: 20, hour: 9)
 }
