@@ -8,6 +8,15 @@ import Kernel
 /// threshold, and first-wins deduplication on message_id with state that is
 /// never evicted.
 ///
+/// Restarts (a committed batch whose run number differs from the previous
+/// one's) follow Spark's `populateStartOffsets`: the per-input maxima are
+/// forgotten (a new `WatermarkTracker`), and the global watermark comes back
+/// as the offset log's value of the batch being re-run, or, after a committed
+/// batch, as max(its offset-log value, its commit log's nextBatchWatermarkMs).
+/// Both equal the global value the recomputation already holds, so only the
+/// per-input reset shows; an engine that restored the offset log's value
+/// alone after a committed batch fails on the next batch's watermark.
+///
 /// A model, not a checker: it says what each batch should have done. The Gold
 /// checkers compare the engine's batch log, drops and table with it.
 struct GoldRecomputation {
@@ -54,9 +63,12 @@ struct GoldRecomputation {
         var maxEventMs: [Int64?] = [nil, nil]
         var global: Int64 = 0
         var previousBatchWatermarkMs: Int64 = 0
+        var previousRun: Int?
         let records = p.batchLog.filter { $0.job == .gold && $0.outcome == .committed }.sorted { $0.batchId < $1.batchId }
         for b in records {
             batchTimestampMs[b.batchId] = b.batchTimestampMs
+            if let r = previousRun, r != b.runNumber { maxEventMs = [nil, nil] }  // restarted: inputs start afresh
+            previousRun = b.runNumber
             var step = Batch(record: b, watermarkMs: global, lateThresholdMs: previousBatchWatermarkMs)
             guard b.startOffsets.count == 2, b.endOffsets.count == 2 else {
                 step.namesRanges = false; batches.append(step); continue
