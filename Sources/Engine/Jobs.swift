@@ -83,13 +83,18 @@ final class SilverLogic: MicroBatchLogic {
     let sinkTables: [TableName]
     let watermarkInputs = 0
     private var pendingDlq = DlqColumns()
+    /// `silver_sinks: foreach_batch`: both writes are plain appends, never
+    /// checked against the batch ids already committed.
+    let appendOnly: Bool
     /// Below this many rows a batch is decoded on one thread: the hand-off costs more.
     static let parallelThreshold = 2_048
 
-    init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decoders: [SilverDecoder]) {
+    init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decoders: [SilverDecoder],
+         appendOnly: Bool = false) {
         precondition(!decoders.isEmpty)
         self.job = job; self.exchange = job.exchange!; self.bronze = bronze; self.silver = silver; self.dlq = dlq
         self.decoders = decoders
+        self.appendOnly = appendOnly
         self.sinkTables = [silver.name, dlq.name]
     }
 
@@ -161,17 +166,18 @@ final class SilverLogic: MicroBatchLogic {
     }
 
     func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool {
-        i == 0 ? silver.hasCommitted(queryId: queryId, batchId: batchId) : dlq.hasCommitted(queryId: queryId, batchId: batchId)
+        if appendOnly { return false }
+        return i == 0 ? silver.hasCommitted(queryId: queryId, batchId: batchId) : dlq.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
     func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         if i == 0 {
             return silver.commitStaged(queryId: queryId, job: job, batchId: batchId,
-                                       batchTimestampMicros: batchTimestampMicros, at: t)
+                                       batchTimestampMicros: batchTimestampMicros, at: t, appendOnly: appendOnly)
         }
         defer { pendingDlq = DlqColumns() }
         return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId,
-                          batchTimestampMicros: batchTimestampMicros, at: t)
+                          batchTimestampMicros: batchTimestampMicros, at: t, appendOnly: appendOnly)
     }
 
     func batchCompleted(batchId: Int64) {}

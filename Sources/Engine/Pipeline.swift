@@ -23,6 +23,8 @@ public struct EngineConfig: Sendable {
     /// rows are staged in order afterwards, so the output is the same for any
     /// number. 1 keeps the engine on one core (its benchmark, what-if workers).
     public var decodeThreads: Int = 1
+    /// How the Silver jobs write Silver and the DLQ (`pipeline.silver_sinks`).
+    public var silverSinks: SilverSinkMode = .idempotent
 
     public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
                 profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
@@ -100,10 +102,12 @@ public final class Pipeline {
             case .bronzeKraken: logic = BronzeLogic(table: bronzeKraken, cluster: cluster)
             case .silverBinance:
                 logic = SilverLogic(job: .silverBinance, bronze: bronzeBinance, silver: silverBinance, dlq: dlq,
-                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.binance) })
+                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.binance) },
+                                    appendOnly: config.silverSinks == .foreachBatch)
             case .silverKraken:
                 logic = SilverLogic(job: .silverKraken, bronze: bronzeKraken, silver: silverKraken, dlq: dlq,
-                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.kraken) })
+                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.kraken) },
+                                    appendOnly: config.silverSinks == .foreachBatch)
             case .gold: logic = goldLogic
             }
             var idStream = streams.stream("engine.\(jc.job.rawValue).query-id")

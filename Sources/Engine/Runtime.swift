@@ -74,6 +74,21 @@ public struct JobConfig: Sendable, Equatable {
     public static var defaults: [JobConfig] { JobName.allCases.map { JobConfig(job: $0) } }
 }
 
+/// How the Silver jobs write their two tables (a scenario's
+/// `pipeline.silver_sinks`): the real code each value stands for is in
+/// docs/ENGINE.md.
+public enum SilverSinkMode: String, Sendable, CaseIterable, Equatable {
+    /// `writeStream.toTable` per sink: Iceberg skips a batch id its query
+    /// already committed.
+    case idempotent
+    /// `foreachBatch` appending Silver then the DLQ: a batch re-run after a
+    /// crash appends again.
+    case foreachBatch = "foreach_batch"
+    /// The same, with the batch id written into each snapshot's summary and
+    /// checked before appending.
+    case foreachBatchIdempotent = "foreach_batch_idempotent"
+}
+
 /// An offset-log entry: written before the batch runs, the only thing a
 /// restart needs to re-run it identically.
 public struct OffsetLogEntry: Sendable, Equatable {

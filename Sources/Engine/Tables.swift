@@ -39,12 +39,12 @@ struct SnapshotLog {
     }
 
     mutating func record(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros,
-                         rows: Int) {
-        precondition(!alreadyCommitted(queryId: queryId, batchId: batchId), "double commit of batch \(batchId)")
+                         rows: Int, appendOnly: Bool = false) {
+        precondition(appendOnly || !alreadyCommitted(queryId: queryId, batchId: batchId), "double commit of batch \(batchId)")
         snapshots.append(Snapshot(sequence: Int64(snapshots.count + 1), queryId: queryId, job: job, batchId: batchId,
                                   committedAtMicros: t, firstRow: committedRows, rowCount: rows))
         batchTimestamps.append(batchTimestampMicros)
-        lastBatchByQuery[queryId] = batchId
+        lastBatchByQuery[queryId] = max(batchId, lastBatchByQuery[queryId] ?? batchId)
         committedRows += rows
     }
 
@@ -215,10 +215,13 @@ public final class SilverTable: MedallionTable {
         schemaId.append(s); sourceRow.append(UInt32(r))
     }
 
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
-        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
+    /// `appendOnly` (foreachBatch's plain append): no batch-id check, so a
+    /// re-run batch is appended again.
+    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros,
+                      appendOnly: Bool = false) -> Bool {
+        if !appendOnly && log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
         log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
-                   rows: stagedCount)
+                   rows: stagedCount, appendOnly: appendOnly)
         return true
     }
 
@@ -314,11 +317,11 @@ public final class DlqTable: MedallionTable {
     public var storageBytes: Int { cols.count * 28 + cols.message.byteCount }
 
     func commit(_ pending: DlqColumns, queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros,
-                at t: Micros) -> Bool {
-        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { return false }
+                at t: Micros, appendOnly: Bool = false) -> Bool {
+        if !appendOnly && log.alreadyCommitted(queryId: queryId, batchId: batchId) { return false }
         cols.append(contentsOf: pending)
         log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
-                   rows: pending.count)
+                   rows: pending.count, appendOnly: appendOnly)
         return true
     }
 

@@ -109,6 +109,8 @@ public struct Scenario: Equatable, Sendable {
     public var goldenTablesInFull: Bool = true
     /// The `explore:` section (`medallion-sim explore`); nil when absent.
     public var explore: ExploreSettings?
+    /// The `pipeline:` section: the real code the pipeline stands for.
+    public var pipeline = PipelineSettings()
 
     public static let defaultStart: Micros = UTCDateTime.micros(year: 2026, month: 1, day: 20, hour: 9)
 }

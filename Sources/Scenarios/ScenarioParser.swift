@@ -12,7 +12,7 @@ import Yams
 /// Reads scenario files. Every problem is an `InputError` with file and line.
 public enum ScenarioParser {
     static let topKeys = ["name", "description", "seed", "start", "duration", "drain", "profile",
-                          "exchanges", "jobs", "faults", "expect", "golden_tables", "explore"]
+                          "exchanges", "jobs", "faults", "expect", "golden_tables", "explore", "pipeline"]
     static let exchangeKeys = ["enabled", "rate_multiplier", "partitions", "symbols", "v1_share",
                                "delivery_latency_median", "burst_branching_ratio"]
     static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger"]
@@ -113,6 +113,7 @@ public enum ScenarioParser {
             for f in try faults.sequence() { s.faults.append(try fault(f, duration: s.durationMicros)) }
         }
         if let e = m["expect"] { s.expect = try expectations(e) }
+        if let e = m["pipeline"] { s.pipeline = try PipelineSettings.parse(e) }
         if let e = m["explore"] { s.explore = try ExploreSettings.parse(e, duration: s.durationMicros) }
         return s
     }

@@ -120,7 +120,9 @@ public enum ScenarioRunner {
                 continue
             }
         }
-        return EngineConfig(startMicros: s.startMicros, endMicros: s.startMicros + s.durationMicros + s.drainMicros,
-                            jobs: jobs, profile: profile, overrides: overrides, crashes: crashes, seed: s.seed)
+        var config = EngineConfig(startMicros: s.startMicros, endMicros: s.startMicros + s.durationMicros + s.drainMicros,
+                                  jobs: jobs, profile: profile, overrides: overrides, crashes: crashes, seed: s.seed)
+        config.silverSinks = s.pipeline.silverSinks
+        return config
     }
 }

@@ -28,13 +28,13 @@ struct SilverDLQExactlyOnce {
                 guard b >= 0 && b < bronze.rowCount else {
                     problems.append("\(silver.name.rawValue) row \(i) points at Bronze row \(b), which does not exist"); continue
                 }
-                claim(k, b, as: .silver(row: i), bronze)
+                claim(k, b, as: .silver(row: i), bronze, silver.name.rawValue)
             }
         }
         for i in 0..<p.dlq.rowCount {
             // DLQ rows whose source is not a Bronze row are the DLQ checker's to report.
             guard let (k, b) = Self.source(ofDLQRow: i, p, tables) else { continue }
-            claim(k, b, as: .deadLetter(row: i), tables.bronze[k])
+            claim(k, b, as: .deadLetter(row: i), tables.bronze[k], tables.silver[k].name.rawValue)
         }
         for k in tables.exchanges.indices {
             let bronze = tables.bronze[k]
@@ -46,9 +46,20 @@ struct SilverDLQExactlyOnce {
         }
     }
 
-    private mutating func claim(_ k: Int, _ b: Int, as fate: BronzeFate, _ bronze: BronzeTable) {
-        guard fates[k][b] == .nowhere else {
-            problems.append("\(bronze.name.rawValue) row \(b) reached Silver/DLQ twice"); return
+    private mutating func claim(_ k: Int, _ b: Int, as fate: BronzeFate, _ bronze: BronzeTable, _ silverName: String) {
+        let first = fates[k][b]
+        guard first == .nowhere else {
+            // Name the failure: a Silver duplicate (a batch appended to Silver twice, as a
+            // foreachBatch append re-run after a crash does), a DLQ duplicate, or both tables.
+            switch (first, fate) {
+            case (.silver(let a), .silver(let c)):
+                problems.append("Silver duplicate: \(bronze.name.rawValue) row \(b) is in \(silverName) twice (rows \(a) and \(c))")
+            case (.deadLetter(let a), .deadLetter(let c)):
+                problems.append("DLQ duplicate: \(bronze.name.rawValue) row \(b) is in silver_dlq_trades twice (rows \(a) and \(c))")
+            default:
+                problems.append("\(bronze.name.rawValue) row \(b) is in both \(silverName) and the DLQ")
+            }
+            return
         }
         fates[k][b] = fate
     }

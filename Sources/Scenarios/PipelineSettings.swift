@@ -1,0 +1,33 @@
+import Engine
+import Kernel
+
+/// A scenario's `pipeline:` section: which real code the pipeline is written
+/// as, where the design record leaves a choice (docs/ENGINE.md, "Variants").
+/// The defaults are the design as it should be.
+public struct PipelineSettings: Equatable, Sendable {
+    public var silverSinks: SilverSinkMode = .idempotent
+
+    public init() {}
+
+    static let keys = ["silver_sinks"]
+
+    static func parse(_ node: YAMLNode) throws(InputError) -> PipelineSettings {
+        let m = try node.mapping(allowed: keys)
+        var x = PipelineSettings()
+        if let v = m["silver_sinks"] {
+            let text = try v.string()
+            guard let mode = SilverSinkMode(rawValue: text) else {
+                throw v.error("unknown value '\(text)' (expected one of: \(SilverSinkMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            x.silverSinks = mode
+        }
+        return x
+    }
+
+    /// The section as scenario-file lines (empty when every value is the default).
+    var yaml: String {
+        var body = ""
+        if silverSinks != .idempotent { body += "  silver_sinks: \(silverSinks.rawValue)\n" }
+        return body.isEmpty ? "" : "pipeline:\n" + body
+    }
+}

@@ -1,0 +1,57 @@
+import Broker
+import Codec
+import Kernel
+import Testing
+@testable import Engine
+
+/// The `pipeline:` variants: the design as it would really be coded. The
+/// engine does not prevent their failures; these tests show each one happens.
+@Suite struct VariantTests {
+    static let jobs = [JobConfig(job: .bronzeBinance, triggerMicros: sec(10)),
+                       JobConfig(job: .silverBinance, triggerMicros: sec(10))]
+
+    /// A feed of 60 trades, every 7th malformed (so the DLQ has rows too), and a
+    /// Silver crash at `point` at +25 s, restarted 5 s later.
+    static func run(_ mode: SilverSinkMode, _ point: CrashPoint) -> Pipeline {
+        let c = makeCluster()
+        for i in 0..<60 {
+            if i % 7 == 3 { produce(c, .binance, at: T0 + sec(Int64(i)), value: [9, 9]) }
+            else { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i))) }
+        }
+        let crash = CrashPlan(job: .silverBinance, atMicros: T0 + sec(25), point: point, restartAfterMicros: sec(5))
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(120), jobs: jobs, profile: profile(commitMicros: ms(100)),
+                               crashes: [crash], seed: 7)
+        cfg.silverSinks = mode
+        let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })
+        p.run()
+        return p
+    }
+
+    static func silverSources(_ p: Pipeline) -> [Int] { p.silverBinance.rows.map(\.sourceBronzeRow).sorted() }
+    static func dlqSources(_ p: Pipeline) -> [Int] { p.dlq.rows.map(\.sourceBronzeRow).sorted() }
+
+    @Test(arguments: [CrashPoint.betweenSinks, .beforeCommitLog])
+    func foreachBatchAppendsARerunBatchAgain(point: CrashPoint) {
+        let p = Self.run(.foreachBatch, point)
+        let silver = Self.silverSources(p)
+        let crashed = p.batches(.silverBinance).first { $0.outcome == .crashed(point) }!
+        let rerun = p.batches(.silverBinance).first { $0.isReplay }!
+        #expect(rerun.batchId == crashed.batchId && rerun.sinks[0].outcome == .committed)
+        // Every valid row of the crashed batch is in Silver twice; nothing else is.
+        let twice = Set(silver.filter { r in silver.filter { $0 == r }.count == 2 })
+        #expect(!twice.isEmpty)
+        #expect(twice == Set(Int(crashed.startOffsets[0])..<Int(crashed.endOffsets[0])).filter { $0 % 7 != 3 })
+        // The DLQ: committed twice only when the crash came after both appends.
+        let dlq = Self.dlqSources(p)
+        #expect((Set(dlq).count < dlq.count) == (point == .beforeCommitLog))
+    }
+
+    @Test(arguments: [SilverSinkMode.idempotent, .foreachBatchIdempotent], [CrashPoint.betweenSinks, .beforeCommitLog])
+    func theIdempotentWritesSkipTheRerunBatch(mode: SilverSinkMode, point: CrashPoint) {
+        let p = Self.run(mode, point)
+        let silver = Self.silverSources(p), dlq = Self.dlqSources(p)
+        #expect(Set(silver).count == silver.count && Set(dlq).count == dlq.count)
+        #expect(silver.count + dlq.count == 60)
+        #expect(p.batches(.silverBinance).first { $0.isReplay }?.sinks[0].outcome == .skippedAlreadyCommitted)
+    }
+}
