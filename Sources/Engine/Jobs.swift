@@ -35,6 +35,9 @@ final class BronzeLogic: MicroBatchLogic {
     /// "earliest": each partition's log start offset (0 for generated traffic,
     /// the first captured offset for a replay).
     func initialOffsets() -> [Int64] { partitions.map(\.logStartOffset) }
+    func startingOffsets(_ mode: StartingOffsets, at t: Micros) -> [Int64] {
+        mode == .earliest ? initialOffsets() : availableOffsets(at: t)
+    }
     func availableOffsets(at t: Micros) -> [Int64] { partitions.map { $0.latestOffset(at: t) } }
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
@@ -197,7 +200,7 @@ final class SilverLogic: MicroBatchLogic {
 final class GoldLogic: MicroBatchLogic {
     let inputs: [SilverTable]
     let gold: GoldTable
-    let state = DedupState()
+    private(set) var state = DedupState()
     let sinkTables: [TableName] = [.gold]
     let watermarkInputs = 2
     private(set) var drops: [DroppedRow] = []
@@ -266,6 +269,7 @@ final class GoldLogic: MicroBatchLogic {
     }
 
     var stateKeys: Int { state.keyCount }
+    func checkpointDeleted() { state = DedupState() }
 }
 
 /// Silver's decoders.

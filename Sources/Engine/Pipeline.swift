@@ -25,6 +25,8 @@ public struct EngineConfig: Sendable {
     public var decodeThreads: Int = 1
     /// How the Silver jobs write Silver and the DLQ (`pipeline.silver_sinks`).
     public var silverSinks: SilverSinkMode = .idempotent
+    /// Where the Bronze (Kafka) queries start without a checkpoint (`pipeline.starting_offsets`).
+    public var startingOffsets: StartingOffsets = .earliest
 
     public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
                 profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
@@ -154,9 +156,11 @@ public final class Pipeline {
     /// Crash job X at time T at point P; restart D later (nil: stays down).
     public func scheduleCrash(_ plan: CrashPlan) {
         guard let q = queries[plan.job] else { return }
+        precondition(!plan.deleteCheckpoint || plan.point == .immediately, "a checkpoint is lost with an immediate kill")
         if plan.point == .immediately {
             scheduler.schedule(at: max(plan.atMicros, scheduler.clock.now), priority: EnginePriority.crash) { now in
                 q.crash(at: now, point: .immediately, restartAfter: plan.restartAfterMicros)
+                if plan.deleteCheckpoint { q.deleteCheckpoint(at: now) }
             }
         } else {
             armed[plan.job, default: []].append(plan)

@@ -27,9 +27,14 @@ public struct CrashPlan: Sendable, Equatable {
     public var atMicros: Micros
     public var point: CrashPoint
     public var restartAfterMicros: Micros?
+    /// The job's checkpoint (offset log, commit log, initial offsets, query
+    /// id) is deleted before the restart: it starts as a new query.
+    public var deleteCheckpoint: Bool
 
-    public init(job: JobName, atMicros: Micros, point: CrashPoint, restartAfterMicros: Micros?) {
+    public init(job: JobName, atMicros: Micros, point: CrashPoint, restartAfterMicros: Micros?,
+                deleteCheckpoint: Bool = false) {
         self.job = job; self.atMicros = atMicros; self.point = point; self.restartAfterMicros = restartAfterMicros
+        self.deleteCheckpoint = deleteCheckpoint
     }
 }
 
@@ -87,6 +92,16 @@ public enum SilverSinkMode: String, Sendable, CaseIterable, Equatable {
     /// The same, with the batch id written into each snapshot's summary and
     /// checked before appending.
     case foreachBatchIdempotent = "foreach_batch_idempotent"
+}
+
+/// Where a Kafka query with no checkpoint starts (`startingOffsets`; a
+/// scenario's `pipeline.starting_offsets`). Spark's default for streaming
+/// reads is `latest`; the design's is `earliest`.
+public enum StartingOffsets: String, Sendable, CaseIterable, Equatable {
+    case earliest
+    /// The latest offsets when the query first plans a batch, kept in the
+    /// checkpoint (Spark's `sources/0/0` initial-offset file).
+    case latest
 }
 
 /// An offset-log entry: written before the batch runs, the only thing a
@@ -151,6 +166,9 @@ protocol MicroBatchLogic: AnyObject {
     var watermarkInputs: Int { get }
     /// Where a query with an empty checkpoint starts reading ("earliest").
     func initialOffsets() -> [Int64]
+    /// Where a query with an empty checkpoint starts under `startingOffsets`
+    /// (Kafka sources; the Iceberg-fed jobs always start at the first snapshot).
+    func startingOffsets(_ mode: StartingOffsets, at t: Micros) -> [Int64]
     /// The latest positions available at planning time.
     func availableOffsets(at t: Micros) -> [Int64]
     /// Reads [start, end), stages output in the sinks, updates state tentatively.
@@ -163,5 +181,12 @@ protocol MicroBatchLogic: AnyObject {
     func batchCompleted(batchId: Int64)
     /// The batch was abandoned (crash, failure): discard staged rows and tentative state.
     func abandonBatch()
+    /// The checkpoint was deleted: state kept in it (Gold's dedup state store) is gone.
+    func checkpointDeleted()
     var stateKeys: Int { get }
+}
+
+extension MicroBatchLogic {
+    func checkpointDeleted() {}
+    func startingOffsets(_ mode: StartingOffsets, at t: Micros) -> [Int64] { initialOffsets() }
 }

@@ -26,7 +26,7 @@ final class StreamingQuery {
     let profile: JobProfile
     let logic: MicroBatchLogic
     unowned let pipeline: Pipeline
-    let queryId: String
+    private(set) var queryId: String
     let intervalMs: Int64
     private var commitRng: RandomStream
     private var failureRng: RandomStream
@@ -37,6 +37,11 @@ final class StreamingQuery {
     /// The commit log's `CommitMetadata.nextBatchWatermarkMs` of the last
     /// committed batch: the global watermark after that batch's update.
     private(set) var lastCommitNextBatchWatermarkMs: Int64 = 0
+    /// Where the query started without a checkpoint (`startingOffsets`,
+    /// resolved at its first planning and kept, as Spark's initial-offset file).
+    private(set) var initialStart: [Int64]?
+    private var checkpointsLost = 0
+    private let streams: RandomStreams
     /// Spark keeps 100 entries; the engine needs the last two (the re-run
     /// batch and its predecessor, whose watermark is the late threshold).
     static let offsetLogRetention = 3
@@ -63,6 +68,7 @@ final class StreamingQuery {
         self.profile = p
         self.queryId = queryId
         self.intervalMs = config.triggerMicros / Time.microsPerMilli
+        self.streams = streams
         commitRng = streams.stream("engine.\(job.rawValue).commit-latency")
         failureRng = streams.stream("engine.\(job.rawValue).commit-failure")
     }
@@ -122,6 +128,21 @@ final class StreamingQuery {
         if let d = restartAfter { start(at: now + d) }
     }
 
+    /// The checkpoint folder is deleted (the job is down): the next start is a
+    /// new query with a new id, no offsets, no watermark, and (Kafka) the
+    /// starting offsets of `pipeline.starting_offsets`. The tables stay.
+    func deleteCheckpoint(at now: Micros) {
+        offsetLog = []
+        lastCommittedBatchId = -1
+        lastCommitNextBatchWatermarkMs = 0
+        initialStart = nil
+        checkpointsLost += 1
+        var ids = streams.stream("engine.\(job.rawValue).query-id.\(checkpointsLost)")
+        queryId = UUIDv4.make(&ids)
+        logic.checkpointDeleted()
+        pipeline.log(now, job, .warn, "Checkpoint of \(job.rawValue) deleted; the next start is a new query \(queryId)")
+    }
+
     /// The run ended: record the batch still in flight, if any.
     func finishRun(at end: Micros) {
         if var r = inFlight {
@@ -156,7 +177,10 @@ final class StreamingQuery {
             entry = last
             isReplay = true
         } else {
-            var start = offsetLog.last?.endOffsets ?? logic.initialOffsets()
+            if offsetLog.isEmpty && initialStart == nil {
+                initialStart = logic.startingOffsets(pipeline.config.startingOffsets, at: t)
+            }
+            var start = offsetLog.last?.endOffsets ?? initialStart!
             var end = logic.availableOffsets(at: t)
             // New source partitions start at their earliest offset (the log start).
             if start.count < end.count { start += logic.initialOffsets()[start.count ..< end.count] }

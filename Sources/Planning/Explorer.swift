@@ -94,6 +94,9 @@ public enum Explorer {
                 k = .spike(exchange: pick(exchanges), multiplier: Decimal8(units: rng.uniform(in: 2...10) * Decimal8.unitsPerWhole))
             case "outage":
                 k = .outage(exchange: pick(exchanges), backfill: rng.uniform(below: 2) == 1)
+            case "checkpoint_lost":
+                k = .checkpointLost(job: pick([JobName.bronzeBinance, .bronzeKraken]),
+                                    restartAfterMicros: seconds(10 * Time.microsPerSecond, 3 * minute))
             default:  // schema_mix
                 k = .schemaMix(exchange: pick(exchanges), v1Share: Ratio(UInt64(rng.uniform(in: 1...10)), 10))
             }
@@ -245,6 +248,9 @@ public enum Explorer {
             case .crash(let job, let point, let after):
                 let v = try search(after, floor: Time.microsPerSecond, step: Time.microsPerSecond) { with(.crash(job: job, point: point, restartAfterMicros: $0)) }
                 out.faults[i].kind = .crash(job: job, point: point, restartAfterMicros: v)
+            case .checkpointLost(let job, let after):
+                let v = try search(after, floor: Time.microsPerSecond, step: Time.microsPerSecond) { with(.checkpointLost(job: job, restartAfterMicros: $0)) }
+                out.faults[i].kind = .checkpointLost(job: job, restartAfterMicros: v)
             case .commitFailures, .outage, .clockSkew, .schemaMix:
                 break
             }

@@ -7,7 +7,7 @@ import Kernel
 /// fault kind.
 public struct ExploreSettings: Equatable, Sendable {
     /// The fault kinds a run may draw from (scenario `kind` names).
-    public var kinds: [String] = ExploreSettings.allKinds
+    public var kinds: [String] = ExploreSettings.defaultKinds
     /// At most this many random faults per run (at least one).
     public var maxFaults: Int = 3
     /// Faults start in [from, until) (offsets from the start); nil: 1m, and
@@ -25,7 +25,12 @@ public struct ExploreSettings: Equatable, Sendable {
 
     /// Every kind the explorer can draw, in a fixed order.
     public static let allKinds = ["crash", "late_backfill", "duplicates", "malformed", "slow_commits",
-                                  "commit_failures", "spike", "outage", "schema_mix"]
+                                  "commit_failures", "spike", "outage", "schema_mix", "checkpoint_lost"]
+    /// The kinds drawn when `kinds` is not given: all but `checkpoint_lost`,
+    /// which breaks exactly-once whatever the code (a new query id defeats the
+    /// sinks' batch-id check; `earliest` re-reads, `latest` skips), so it is
+    /// explored only when asked for.
+    public static let defaultKinds = allKinds.filter { $0 != "checkpoint_lost" }
     static let keys = ["kinds", "max_faults", "from", "until", "max_count", "max_for", "jobs"]
 
     static func parse(_ node: YAMLNode, duration: Micros) throws(InputError) -> ExploreSettings {

@@ -6,10 +6,11 @@ import Kernel
 /// The defaults are the design as it should be.
 public struct PipelineSettings: Equatable, Sendable {
     public var silverSinks: SilverSinkMode = .idempotent
+    public var startingOffsets: StartingOffsets = .earliest
 
     public init() {}
 
-    static let keys = ["silver_sinks"]
+    static let keys = ["silver_sinks", "starting_offsets"]
 
     static func parse(_ node: YAMLNode) throws(InputError) -> PipelineSettings {
         let m = try node.mapping(allowed: keys)
@@ -21,6 +22,13 @@ public struct PipelineSettings: Equatable, Sendable {
             }
             x.silverSinks = mode
         }
+        if let v = m["starting_offsets"] {
+            let text = try v.string()
+            guard let mode = StartingOffsets(rawValue: text) else {
+                throw v.error("unknown value '\(text)' (expected earliest or latest)")
+            }
+            x.startingOffsets = mode
+        }
         return x
     }
 
@@ -28,6 +36,7 @@ public struct PipelineSettings: Equatable, Sendable {
     var yaml: String {
         var body = ""
         if silverSinks != .idempotent { body += "  silver_sinks: \(silverSinks.rawValue)\n" }
+        if startingOffsets != .earliest { body += "  starting_offsets: \(startingOffsets.rawValue)\n" }
         return body.isEmpty ? "" : "pipeline:\n" + body
     }
 }

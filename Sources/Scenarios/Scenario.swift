@@ -23,6 +23,8 @@ public struct JobSettings: Equatable, Sendable {
     public var triggerMicros: Micros?
     public var cores: Int?
     public var maxOffsetsPerTrigger: Int64?
+    /// The job's first deployment, as an offset from the start (nil: at the start).
+    public var startAtMicros: Micros?
     public init() {}
 }
 
@@ -52,6 +54,9 @@ public struct Fault: Equatable, Sendable {
         case commitFailures(table: String, probability: Ratio)
         /// `job` is killed at `point` of the batch running at `at`, restarted after `restartAfter`.
         case crash(job: JobName, point: CrashPoint, restartAfterMicros: Micros)
+        /// `job` (a Bronze job) is killed at `at` and its checkpoint deleted; it
+        /// restarts after `restartAfter` as a new query (`pipeline.starting_offsets`).
+        case checkpointLost(job: JobName, restartAfterMicros: Micros)
     }
 
     public var kind: Kind

@@ -15,7 +15,7 @@ public enum ScenarioParser {
                           "exchanges", "jobs", "faults", "expect", "golden_tables", "explore", "pipeline"]
     static let exchangeKeys = ["enabled", "rate_multiplier", "partitions", "symbols", "v1_share",
                                "delivery_latency_median", "burst_branching_ratio"]
-    static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger"]
+    static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger", "start_at"]
     static let expectKeys = ["alert_fires", "min_headroom", "max_headroom", "max_batches_behind",
                              "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds"]
     /// The keys each fault kind takes besides `kind`; the first group is required.
@@ -30,6 +30,7 @@ public enum ScenarioParser {
         "slow_commits": (["table", "at", "for", "extra_latency"], []),
         "commit_failures": (["table", "at", "for", "probability"], []),
         "crash": (["job", "at", "point"], ["restart_after"]),
+        "checkpoint_lost": (["job", "at"], ["restart_after"]),
     ]
     public static let tables = ["bronze_binance_trades", "bronze_kraken_trades", "silver_binance_trades",
                                 "silver_kraken_trades", "silver_dlq_trades", "gold_crypto_trades"]
@@ -161,6 +162,11 @@ public enum ScenarioParser {
         }
         if let v = m["cores"] { j.cores = Int(try v.int(in: 1...1024)) }
         if let v = m["max_offsets_per_trigger"] { j.maxOffsetsPerTrigger = try v.int(in: 1...Int64(Int32.max)) }
+        if let v = m["start_at"] {
+            let d = try v.duration()
+            guard d >= 0, d <= 7 * Time.microsPerDay else { throw v.error("must be between 0 and 7d") }
+            j.startAtMicros = d
+        }
         return j
     }
 
@@ -240,6 +246,13 @@ public enum ScenarioParser {
             k = kind == "slow_commits"
                 ? .slowCommits(table: table, extraLatencyMicros: try m.required("extra_latency").duration())
                 : .commitFailures(table: table, probability: try m.required("probability").ratio())
+        case "checkpoint_lost":
+            let jn = try m.required("job")
+            let js = try jn.string()
+            guard let job = JobName(rawValue: js), job == .bronzeBinance || job == .bronzeKraken else {
+                throw jn.error("a checkpoint can be lost for bronze_binance or bronze_kraken (the Kafka queries), not '\(js)'")
+            }
+            k = .checkpointLost(job: job, restartAfterMicros: try m["restart_after"]?.duration() ?? Time.microsPerMinute)
         default:  // crash
             let jn = try m.required("job")
             let js = try jn.string()

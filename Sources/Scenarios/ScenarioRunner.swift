@@ -85,7 +85,7 @@ public enum ScenarioRunner {
                 faults.append(FaultSpec(exchange: e, startMicros: from, endMicros: until, effect: .clockSkew(aheadMicros: skew, share: .always)))
             case .schemaMix(let e, let share):
                 faults.append(FaultSpec(exchange: e, startMicros: from, endMicros: until, effect: .schemaMix(v1Share: share)))
-            case .slowCommits, .commitFailures, .crash:
+            case .slowCommits, .commitFailures, .crash, .checkpointLost:
                 continue  // engine faults
             }
         }
@@ -101,7 +101,8 @@ public enum ScenarioRunner {
         let jobs = JobName.allCases.map { job -> JobConfig in
             let x = s.jobs[job]
             return JobConfig(job: job, triggerMicros: x?.triggerMicros, executorCores: x?.cores,
-                             maxOffsetsPerTrigger: x?.maxOffsetsPerTrigger)
+                             maxOffsetsPerTrigger: x?.maxOffsetsPerTrigger,
+                             startMicros: x?.startAtMicros.map { s.startMicros + $0 })
         }
         var overrides: [CostOverride] = []
         var crashes: [CrashPlan] = []
@@ -116,6 +117,9 @@ public enum ScenarioRunner {
                                               commitFailureProbability: p))
             case .crash(let job, let point, let after):
                 crashes.append(CrashPlan(job: job, atMicros: from, point: point, restartAfterMicros: after))
+            case .checkpointLost(let job, let after):
+                crashes.append(CrashPlan(job: job, atMicros: from, point: .immediately, restartAfterMicros: after,
+                                         deleteCheckpoint: true))
             default:
                 continue
             }
@@ -123,6 +127,7 @@ public enum ScenarioRunner {
         var config = EngineConfig(startMicros: s.startMicros, endMicros: s.startMicros + s.durationMicros + s.drainMicros,
                                   jobs: jobs, profile: profile, overrides: overrides, crashes: crashes, seed: s.seed)
         config.silverSinks = s.pipeline.silverSinks
+        config.startingOffsets = s.pipeline.startingOffsets
         return config
     }
 }

@@ -46,6 +46,7 @@ public enum ScenarioWriter {
                 if let v = x.triggerMicros { body += "    trigger: \(d(v))\n" }
                 if let v = x.cores { body += "    cores: \(v)\n" }
                 if let v = x.maxOffsetsPerTrigger { body += "    max_offsets_per_trigger: \(v)\n" }
+                if let v = x.startAtMicros { body += "    start_at: \(d(v))\n" }
                 out += body.isEmpty ? "    trigger: \(d(j.defaultTriggerMicros))\n" : body
             }
         }
@@ -84,6 +85,8 @@ public enum ScenarioWriter {
             keys = [("kind", "commit_failures"), ("table", table), ("probability", "\(p.numerator)/\(p.denominator)")]
         case .crash(let job, let point, let after):
             keys = [("kind", "crash"), ("job", job.rawValue), ("point", point.rawValue), ("restart_after", d(after))]
+        case .checkpointLost(let job, let after):
+            keys = [("kind", "checkpoint_lost"), ("job", job.rawValue), ("restart_after", d(after))]
         }
         keys.insert(("at", d(f.atMicros)), at: 1)
         if f.forMicros > 0 { keys.insert(("for", d(f.forMicros)), at: 2) }

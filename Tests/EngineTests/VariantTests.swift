@@ -54,4 +54,41 @@ import Testing
         #expect(silver.count + dlq.count == 60)
         #expect(p.batches(.silverBinance).first { $0.isReplay }?.sinks[0].outcome == .skippedAlreadyCommitted)
     }
+
+    /// 60 Binance trades, one a second from +1 s; Bronze triggers every 10 s.
+    static func bronze(_ mode: StartingOffsets, startAt: Micros? = nil, lose: Bool = false) -> Pipeline {
+        let c = makeCluster()
+        for i in 0..<60 { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i) + 1)) }
+        let crash = CrashPlan(job: .bronzeBinance, atMicros: T0 + sec(25), point: .immediately,
+                              restartAfterMicros: sec(15), deleteCheckpoint: true)
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(120),
+                               jobs: [JobConfig(job: .bronzeBinance, triggerMicros: sec(10), startMicros: startAt)],
+                               profile: profile(), crashes: lose ? [crash] : [], seed: 7)
+        cfg.startingOffsets = mode
+        let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })
+        p.run()
+        return p
+    }
+
+    @Test func latestSkipsWhatWasProducedBeforeTheFirstStartAndEarliestDoesNot() {
+        let late = Self.bronze(.latest, startAt: T0 + sec(30))
+        // The first trigger at +30 s fixes the start at the latest offset then (30 records).
+        #expect(Array(late.bronzeBinance.rows.map(\.offset)) == Array(30..<60))
+        let early = Self.bronze(.earliest, startAt: T0 + sec(30))
+        #expect(Array(early.bronzeBinance.rows.map(\.offset)) == Array(0..<60))
+        // Started at the run's start, latest loses nothing: the topic was empty.
+        #expect(Array(Self.bronze(.latest).bronzeBinance.rows.map(\.offset)) == Array(0..<60))
+    }
+
+    @Test func aLostCheckpointMakesANewQueryLatestSkipsTheDowntimeEarliestReadsEverythingAgain() {
+        let latest = Self.bronze(.latest, lose: true)
+        let offsets = Array(latest.bronzeBinance.rows.map(\.offset))
+        // Killed at +25 s after batches up to +20 s (offsets 0..<20); back at +40 s at the latest offset, 40.
+        #expect(offsets == Array(Int64(0)..<20) + Array(Int64(40)..<60))
+        #expect(latest.queryId(.bronzeBinance) != Self.bronze(.latest).queryId(.bronzeBinance))
+        let earliest = Self.bronze(.earliest, lose: true)
+        let counts = Dictionary(grouping: earliest.bronzeBinance.rows.map(\.offset), by: { $0 }).mapValues(\.count)
+        #expect((0..<20).allSatisfy { counts[Int64($0)] == 2 } && (20..<60).allSatisfy { counts[Int64($0)] == 1 })
+        #expect(latest.logLines.contains { $0.message.contains("Checkpoint of bronze_binance deleted") })
+    }
 }
