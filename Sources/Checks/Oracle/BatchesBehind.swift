@@ -26,8 +26,8 @@ public struct JobFigures: Sendable {
     public var steadyBehind: Int64 = 0
 }
 
-/// "Behind" is Spark's ProcessingTimeExecutor's: a batch whose elapsed time
-/// exceeds the trigger interval, strictly. Recomputed from every batch's start
+/// "Behind" is Spark's ProcessingTimeExecutor's: a finished batch whose
+/// elapsed time exceeds the trigger interval, strictly. Recomputed from every batch's start
 /// and end, the engine's `behind` flag must agree. Its by-product is each job's
 /// timing figures (processing times, headroom, batches behind, backlog trend).
 struct BatchesBehind {
@@ -58,7 +58,10 @@ struct BatchesBehind {
                 // The batch after start-up works off the backlog the start-up built.
                 let isCatchUp = batchesInRun[b.runNumber] == 2
                 if isStartup && f.firstBatchMicros == nil { f.firstBatchMicros = elapsed }
-                let behind = elapsed > jc.triggerMicros
+                // Only a batch that finished can fall behind: ProcessingTimeExecutor
+                // measures elapsed time after the trigger handler returns, and a
+                // killed or failed batch never returns to it.
+                let behind = elapsed > jc.triggerMicros && b.outcome == .committed
                 if behind != b.behind {
                     problems.append("\(job.rawValue) batch \(b.batchId): took \(ms(elapsed)) ms of a \(ms(jc.triggerMicros)) ms trigger, engine says behind=\(b.behind)")
                 }
