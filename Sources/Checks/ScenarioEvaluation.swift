@@ -44,11 +44,29 @@ public enum ScenarioEvaluator {
         let oracle = Oracle.check(OracleInput(
             cluster: run.traffic.cluster, registry: run.traffic.registry, groundTruth: run.traffic.groundTruth,
             pipeline: p, feedStartMicros: s.startMicros, feedEndMicros: s.startMicros + s.durationMicros))
-        var checks = oracle.checks
+        var checks = expectedFailures(oracle.checks, s.expect.failures)
         checks += expectationChecks(s.expect, oracle)
 
         let summary = summaryJSON(run, oracle, checks)
         return ScenarioOutcome(scenario: s, oracle: oracle, checks: checks, summary: summary, pipeline: p)
+    }
+
+    /// `expect.failures`: a scenario that shows a variant's failure names the
+    /// checks that must fail. Each is judged inverted (it holds when the
+    /// oracle reports the failure, whose first problems it keeps), every other
+    /// check as usual, so the failure is pinned by the scenario and its golden.
+    static func expectedFailures(_ checks: [CheckResult], _ names: [String]) -> [CheckResult] {
+        guard !names.isEmpty else { return checks }
+        var out = checks.map { c -> CheckResult in
+            guard names.contains(c.name) else { return c }
+            return c.passed
+                ? CheckResult(c.name, passed: false, details: ["expected to fail (expect.failures) but holds"])
+                : CheckResult(c.name, passed: true, details: ["fails as expected: " + (c.details.first ?? "")] + c.details.dropFirst().prefix(3))
+        }
+        for n in names where !checks.contains(where: { $0.name == n }) {
+            out.append(CheckResult(n, passed: false, details: ["expect.failures names '\(n)', which is not a check"]))
+        }
+        return out
     }
 
     static func expectationChecks(_ e: Expectations, _ o: OracleResult) -> [CheckResult] {
@@ -137,7 +155,7 @@ public enum ScenarioEvaluator {
             "tables": TableExport.rowCounts(of: run.pipeline),
             "jobs": .object(jobs),
             "checks": .object(Dictionary(uniqueKeysWithValues: checks.map {
-                ($0.name, JSONValue.string($0.passed ? "pass" : "FAIL: " + ($0.details.first ?? "")))
+                ($0.name, JSONValue.string($0.passed ? ($0.details.first.map { "pass: " + $0 } ?? "pass") : "FAIL: " + ($0.details.first ?? "")))
             })),
         ]
         for (k, v) in o.figures { out[k] = v }

@@ -66,7 +66,7 @@ func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [Golden
     print("\(verdict)  \(o.scenario.name) (seed \(o.scenario.seed))")
     for c in o.checks {
         print("  \(c.passed ? "ok  " : "FAIL") \(c.name)")
-        if !c.passed { for d in c.details { print("         \(d)") } }
+        for d in c.details { print("         \(d)") }  // a passing check has details only when it failed as expected
     }
     if let golden {
         print("  \(golden.isEmpty ? "ok  " : "FAIL") golden")

@@ -82,11 +82,13 @@ public struct Expectations: Equatable, Sendable {
     public var minLateDropped: Int64?
     public var maxLateDropped: Int64?
     public var slaHolds: Bool?
+    /// Checks that must fail (a scenario that shows a variant's failure).
+    public var failures: [String] = []
     public init() {}
 
     public static func == (a: Self, b: Self) -> Bool {
         a.alertFires == b.alertFires && a.minLateDropped == b.minLateDropped && a.maxLateDropped == b.maxLateDropped
-            && a.slaHolds == b.slaHolds
+            && a.slaHolds == b.slaHolds && a.failures == b.failures
             && a.minHeadroomMicros.elementsEqual(b.minHeadroomMicros, by: { $0 == $1 })
             && a.maxHeadroomMicros.elementsEqual(b.maxHeadroomMicros, by: { $0 == $1 })
             && a.maxBatchesBehind.elementsEqual(b.maxBatchesBehind, by: { $0 == $1 })

@@ -17,7 +17,7 @@ public enum ScenarioParser {
                                "delivery_latency_median", "burst_branching_ratio"]
     static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger", "start_at"]
     static let expectKeys = ["alert_fires", "min_headroom", "max_headroom", "max_batches_behind",
-                             "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds"]
+                             "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds", "failures"]
     /// The keys each fault kind takes besides `kind`; the first group is required.
     static let faultKeys: [String: (required: [String], optional: [String])] = [
         "duplicates": (["exchange", "at", "mode", "count"], ["for"]),
@@ -291,6 +291,9 @@ public enum ScenarioParser {
         if let v = m["min_batches_behind"] { e.minBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...Int64.max) } }
         e.minLateDropped = try m["min_late_dropped"]?.int(in: 0...Int64.max)
         e.maxLateDropped = try m["max_late_dropped"]?.int(in: 0...Int64.max)
+        if let v = m["failures"] {
+            for n in try v.sequence() { e.failures.append(try n.string()) }
+        }
         return e
     }
 
