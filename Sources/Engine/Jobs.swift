@@ -8,6 +8,8 @@ import Kernel
 public enum SilverDecodeResult: Sendable, Equatable {
     case trade(Trade, schemaId: Int32)
     case failure(DeadLetterReason, message: String, schemaId: Int32?)
+    /// The decoder threw out of the task (from_avro, FAILFAST): the batch fails.
+    case fatal(message: String)
 }
 
 /// The seam between Silver and the Avro codec: one function per Silver job
@@ -109,6 +111,7 @@ final class SilverLogic: MicroBatchLogic {
     enum RowOutcome {
         case valid(Trade, schemaId: Int32)
         case invalid(DeadLetterReason, message: String, schemaId: Int32?)
+        case fatal(String)
     }
 
     func outcome(_ r: Int, _ decode: SilverDecoder) -> RowOutcome {
@@ -120,6 +123,8 @@ final class SilverLogic: MicroBatchLogic {
             return .valid(t, schemaId: schemaId)
         case .failure(let reason, let message, let schemaId):
             return .invalid(reason, message: message, schemaId: schemaId)
+        case .fatal(let message):
+            return .fatal(message)
         }
     }
 
@@ -157,15 +162,20 @@ final class SilverLogic: MicroBatchLogic {
             case .invalid(let reason, let message, let schemaId):
                 pendingDlq.append(exchange: exchange, bronzeRow: r, reason: reason, message: message,
                                   schemaId: schemaId, writeTs: batchTs)
+            case .fatal(let message):
+                if taskFailure == nil { taskFailure = "\(bronze.name.rawValue) row \(r): \(message)" }
             }
         }
+        var taskFailure: String?
         if decoders.count > 1 && end - start >= Self.parallelThreshold {
             for (i, o) in parallelOutcomes(start, end).enumerated() { stage(start + i, o) }
         } else {
             for r in start..<end { stage(r, outcome(r, decoders[0])) }
         }
         let n = Int(e.endOffsets[0] - e.startOffsets[0])
-        return BatchOutput(rowsIn: n, rowsOut: [valid, pendingDlq.count])
+        var out = BatchOutput(rowsIn: n, rowsOut: [valid, pendingDlq.count])
+        out.taskFailure = taskFailure
+        return out
     }
 
     func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool {
@@ -284,6 +294,56 @@ public enum SilverDecoders {
             case .failure(let f): return .failure(f.reason, message: f.message, schemaId: f.schemaId)
             }
         }
+    }
+}
+
+extension SilverDecoders {
+    /// `pipeline.silver_decoder: from_avro_permissive|from_avro_failfast`: the
+    /// job's code drops the 5-byte header unread and calls Spark's `from_avro`
+    /// with the V2 schema as the only schema:
+    ///
+    ///     trade = from_avro(expr("substring(value, 6, length(value) - 5)"), V2_SCHEMA, {"mode": mode})
+    ///
+    /// What spark-avro's `AvroDataToCatalyst` then does with each kind of bad
+    /// payload (it runs `GenericDatumReader.read` over the bytes and never
+    /// checks that they are used up):
+    /// - any magic byte and any schema id: not looked at; the body is read as V2;
+    /// - a V1 body: read as V2, it misreads from the first field V2 added
+    ///   (`trade_conditions`); usually the read fails, and when it does not
+    ///   the row is a wrong trade;
+    /// - trailing bytes: ignored, the record before them is returned;
+    /// - a truncated body, an out-of-range enum index, a bad varint: the read
+    ///   throws; PERMISSIVE returns null, FAILFAST fails the task.
+    /// A null row goes to the DLQ as AVRO_DECODE_ERROR (the code cannot know
+    /// more), so the real reason is lost. Validation is unchanged.
+    public static func fromAvro(registry: SchemaRegistry, failFast: Bool) -> SilverDecoder {
+        let decoder = TradeDecoder(registry: registry)
+        let v2 = TradeSchemas.v2Id
+        let header: [UInt8] = [0, UInt8(truncatingIfNeeded: v2 >> 24), UInt8(truncatingIfNeeded: v2 >> 16),
+                               UInt8(truncatingIfNeeded: v2 >> 8), UInt8(truncatingIfNeeded: v2)]
+        return { bytes in
+            // Read the body as V2: framed with the V2 header, the codec reads exactly that.
+            var framed = header
+            if bytes.count > 5 { framed.append(contentsOf: bytes[5...]) }
+            var result = decoder.decode(framed)
+            if case .failure(let f) = result, f.reason == .trailingBytes, let end = recordEnd(f.message) {
+                result = decoder.decode(Array(framed[..<(5 + end)]))  // GenericDatumReader stops at the record's end
+            }
+            switch result {
+            case .success(let d):
+                return .trade(d.trade, schemaId: v2)
+            case .failure(let f):
+                let why = "from_avro: \(f.message)"
+                return failFast ? .fatal(message: "Malformed records are detected in record parsing (FAILFAST): \(why)")
+                                : .failure(.avroDecodeError, message: "from_avro returned null", schemaId: nil)
+            }
+        }
+    }
+
+    /// "the record ends at byte N of ..." in a trailing-bytes failure.
+    static func recordEnd(_ message: String) -> Int? {
+        guard let r = message.range(of: "the record ends at byte ") else { return nil }
+        return Int(message[r.upperBound...].prefix { $0.isNumber })
     }
 }
 

@@ -34,6 +34,9 @@ public enum BatchOutcome: Sendable, Equatable {
     case failed(table: TableName)
     /// The run ended while the batch was still running.
     case inFlightAtEnd
+    /// A task threw (from_avro in FAILFAST mode on a malformed record): the
+    /// query terminated and restarts from its checkpoint.
+    case taskFailed(String)
 }
 
 /// One micro-batch attempt of one job: everything a headroom report or an

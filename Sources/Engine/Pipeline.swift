@@ -27,6 +27,8 @@ public struct EngineConfig: Sendable {
     public var silverSinks: SilverSinkMode = .idempotent
     /// Where the Bronze (Kafka) queries start without a checkpoint (`pipeline.starting_offsets`).
     public var startingOffsets: StartingOffsets = .earliest
+    /// How Silver decodes (`pipeline.silver_decoder`); applies with `init(cluster:registry:config:)`.
+    public var silverDecoder: SilverDecoderMode = .confluent
 
     public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
                 profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
@@ -122,8 +124,11 @@ public final class Pipeline {
     /// over `registry`.
     public convenience init(cluster: KafkaCluster, registry: SchemaRegistry, config: EngineConfig,
                             scheduler: EventScheduler? = nil) {
-        self.init(cluster: cluster, config: config, scheduler: scheduler,
-                  decoders: { _ in SilverDecoders.avro(registry: registry) })
+        let mode = config.silverDecoder
+        self.init(cluster: cluster, config: config, scheduler: scheduler, decoders: { _ in
+            mode == .confluent ? SilverDecoders.avro(registry: registry)
+                               : SilverDecoders.fromAvro(registry: registry, failFast: mode == .fromAvroFailfast)
+        })
     }
 
     /// Tables in docs/REFERENCE.md §2's order.

@@ -104,6 +104,16 @@ public enum StartingOffsets: String, Sendable, CaseIterable, Equatable {
     case latest
 }
 
+/// How Silver decodes the Kafka value (`pipeline.silver_decoder`).
+public enum SilverDecoderMode: String, Sendable, CaseIterable, Equatable {
+    /// The Confluent wire format: magic byte and schema id checked, V1 resolved to V2.
+    case confluent
+    /// `from_avro` on the value with the header stripped, V2 only, PERMISSIVE.
+    case fromAvroPermissive = "from_avro_permissive"
+    /// The same in the default mode, FAILFAST.
+    case fromAvroFailfast = "from_avro_failfast"
+}
+
 /// An offset-log entry: written before the batch runs, the only thing a
 /// restart needs to re-run it identically.
 public struct OffsetLogEntry: Sendable, Equatable {
@@ -157,6 +167,8 @@ struct BatchOutput {
     var duplicateRows = 0
     /// Per watermark input: max event time (ms) seen in the batch; nil = no rows.
     var maxEventMs: [Int64?] = []
+    /// A task threw: the batch fails before any commit.
+    var taskFailure: String?
 }
 
 /// The job-specific part of a micro-batch query: sources, transformation, sinks.

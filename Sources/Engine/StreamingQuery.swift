@@ -122,6 +122,8 @@ final class StreamingQuery {
         switch outcome {
         case .failed(let table)?:
             pipeline.log(now, job, .error, "Query \(queryId) terminated: commit to \(table.rawValue) failed after \(pipeline.config.retry.maxRetries + 1) attempts")
+        case .taskFailed(let why)?:
+            pipeline.log(now, job, .error, "Query \(queryId) terminated with exception: \(why)")
         default:
             pipeline.log(now, job, .error, "Query \(queryId) killed (\(point.rawValue))")
         }
@@ -237,6 +239,16 @@ final class StreamingQuery {
                                                   firstBatch: firstBatchPending, cost: cost)
         firstBatchPending = false
         let inc = incarnation
+        if let failure = output.taskFailure {
+            // The task threw: Spark retries it (spark.task.maxFailures), the same
+            // bytes fail the same way, the stage and the query fail, and the job's
+            // supervisor restarts it from its checkpoint: the same batch again.
+            pipeline.scheduler.schedule(at: t + processing, priority: EnginePriority.commit) { [self] now in
+                guard incarnation == inc else { return }
+                crash(at: now, point: .immediately, restartAfter: profile.restartDelayMicros, outcome: .taskFailed(failure))
+            }
+            return
+        }
         pipeline.scheduler.schedule(at: t + processing, priority: EnginePriority.commit) { [self] now in
             guard incarnation == inc else { return }
             commitSink(0, attempt: 1, at: now)

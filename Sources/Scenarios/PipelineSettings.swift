@@ -7,10 +7,11 @@ import Kernel
 public struct PipelineSettings: Equatable, Sendable {
     public var silverSinks: SilverSinkMode = .idempotent
     public var startingOffsets: StartingOffsets = .earliest
+    public var silverDecoder: SilverDecoderMode = .confluent
 
     public init() {}
 
-    static let keys = ["silver_sinks", "starting_offsets"]
+    static let keys = ["silver_sinks", "starting_offsets", "silver_decoder"]
 
     static func parse(_ node: YAMLNode) throws(InputError) -> PipelineSettings {
         let m = try node.mapping(allowed: keys)
@@ -29,6 +30,13 @@ public struct PipelineSettings: Equatable, Sendable {
             }
             x.startingOffsets = mode
         }
+        if let v = m["silver_decoder"] {
+            let text = try v.string()
+            guard let mode = SilverDecoderMode(rawValue: text) else {
+                throw v.error("unknown value '\(text)' (expected one of: \(SilverDecoderMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            x.silverDecoder = mode
+        }
         return x
     }
 
@@ -37,6 +45,7 @@ public struct PipelineSettings: Equatable, Sendable {
         var body = ""
         if silverSinks != .idempotent { body += "  silver_sinks: \(silverSinks.rawValue)\n" }
         if startingOffsets != .earliest { body += "  starting_offsets: \(startingOffsets.rawValue)\n" }
+        if silverDecoder != .confluent { body += "  silver_decoder: \(silverDecoder.rawValue)\n" }
         return body.isEmpty ? "" : "pipeline:\n" + body
     }
 }

@@ -128,6 +128,7 @@ public enum ScenarioRunner {
                                   jobs: jobs, profile: profile, overrides: overrides, crashes: crashes, seed: s.seed)
         config.silverSinks = s.pipeline.silverSinks
         config.startingOffsets = s.pipeline.startingOffsets
+        config.silverDecoder = s.pipeline.silverDecoder
         return config
     }
 }

@@ -92,3 +92,54 @@ import Testing
         #expect(latest.logLines.contains { $0.message.contains("Checkpoint of bronze_binance deleted") })
     }
 }
+
+/// `silver_decoder: from_avro_*` with the real codec: what Spark's from_avro
+/// makes of each kind of bad payload, header stripped, V2 the only schema.
+@Suite struct FromAvroTests {
+    static func payloads() throws -> (valid: [UInt8], cases: [(String, [UInt8])], t: Trade) {
+        let registry = SchemaRegistry.standard()
+        let v2 = try TradeEncoder(registry: registry, schemaId: TradeSchemas.v2Id)
+        let v1 = try TradeEncoder(registry: registry, schemaId: TradeSchemas.v1Id)
+        let t = FakeWire.trade(.init(exchange: .binance, id: 5, timestampMicros: T0, ingestionMicros: T0))
+        let valid = v2.encode(t)
+        var unknownId = valid; unknownId[4] = 99
+        var badMagic = valid; badMagic[0] = 7
+        return (valid, [("trailing", valid + [1, 2, 3]), ("unknown_id", unknownId), ("bad_magic", badMagic),
+                        ("truncated", Array(valid.dropLast(4))), ("v1", v1.encode(t)), ("header_only", Array(valid[..<3]))], t)
+    }
+
+    @Test func permissiveReadsTheBodyAsV2IgnoresHeaderAndTrailingBytesAndNullsTheRest() throws {
+        let (_, cases, t) = try Self.payloads()
+        let decode = SilverDecoders.fromAvro(registry: .standard(), failFast: false)
+        func run(_ b: [UInt8]) -> SilverDecodeResult { b.withUnsafeBytes { decode($0) } }
+        let byName = Dictionary(uniqueKeysWithValues: cases.map { ($0.0, run($0.1)) })
+        // Header and trailing bytes are not looked at: three malformed payloads become valid rows.
+        for name in ["trailing", "unknown_id", "bad_magic"] {
+            #expect(byName[name] == .trade(t, schemaId: TradeSchemas.v2Id), "\(name)")
+        }
+        // A read that throws is a null row: the DLQ can only say AVRO_DECODE_ERROR.
+        for name in ["truncated", "header_only"] {
+            #expect(byName[name] == .failure(.avroDecodeError, message: "from_avro returned null", schemaId: nil), "\(name)")
+        }
+        // V1 read as V2: never the V1 trade resolved to V2 as the Confluent decoder does.
+        if case .trade(let got, _) = byName["v1"]! { #expect(got != t) }
+    }
+
+    @Test func failFastFailsTheBatchAndTheJobLoopsOnIt() throws {
+        let (valid, cases, _) = try Self.payloads()
+        let c = makeCluster()
+        produce(c, .binance, at: T0 + sec(1), value: valid)
+        produce(c, .binance, at: T0 + sec(2), value: cases.first { $0.0 == "truncated" }!.1)
+        var p = profile()
+        p[.silverBinance].restartDelayMicros = sec(30)
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(300), jobs: VariantTests.jobs, profile: p, seed: 3)
+        cfg.silverDecoder = .fromAvroFailfast
+        let run = Pipeline(cluster: c, registry: .standard(), config: cfg).run()
+        let silver = run.batches(.silverBinance)
+        #expect(silver.count >= 5)
+        #expect(silver.allSatisfy { b in if case .taskFailed(let why) = b.outcome { return why.contains("FAILFAST") }; return false })
+        #expect(Set(silver.map(\.batchId)) == [0])
+        #expect(run.silverBinance.rowCount == 0 && run.dlq.rowCount == 0)
+        #expect(run.logLines.contains { $0.message.contains("terminated with exception") })
+    }
+}

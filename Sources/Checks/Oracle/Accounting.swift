@@ -25,6 +25,8 @@ struct Accounting {
         if unexplained != 0 {
             problems.append("\(unexplained) produced messages are unexplained: produced \(produced) = gold \(goldRows) + late \(gold.lateDropped) + duplicates \(gold.duplicatesDropped) + DLQ \(dlqRows) + in flight \(inFlight) does not hold")
         }
+        // In flight is allowed, but not behind a query that can no longer move.
+        problems += Self.restartLoops(p)
         // Each label honoured: what the ground truth says must happen did.
         var byLabel: [String: [String: Int64]] = [:]
         if let truth = input.groundTruth {
@@ -62,5 +64,29 @@ struct Accounting {
         case (.deadLetter, .dlq): return true
         default: return false
         }
+    }
+
+    /// A query stuck in a restart loop: its last attempts all failed on the
+    /// same batch (a task exception, e.g. from_avro in FAILFAST mode on a
+    /// malformed record), at least twice, and nothing committed since. The
+    /// rows behind it are not in flight, they are stuck; Gold has had nothing
+    /// new from that exchange since the first failure.
+    static func restartLoops(_ p: Pipeline) -> [String] {
+        var out: [String] = []
+        for job in JobName.allCases {
+            let attempts = p.batchLog.filter { $0.job == job && $0.outcome != .inFlightAtEnd }
+            var failures: [BatchRecord] = []
+            for b in attempts.reversed() {
+                guard case .taskFailed = b.outcome, failures.isEmpty || failures[0].batchId == b.batchId else { break }
+                failures.insert(b, at: 0)
+            }
+            guard failures.count >= 2, let first = failures.first, case .taskFailed(let why) = first.outcome else { continue }
+            let stale = p.config.endMicros - first.startMicros
+            let exchange = job.exchange.map { " \($0.lowercased)" } ?? ""
+            out.append("restart loop: \(job.rawValue) failed \(failures.count) times on batch \(first.batchId) "
+                       + "(offsets \(first.startOffsets) to \(first.endOffsets)) from \(UTCDateTime(micros: first.startMicros).iso8601) "
+                       + "to the end of the run: \(why); Gold's\(exchange) data stale for \(formatSeconds(stale)) at the end")
+        }
+        return out
     }
 }
