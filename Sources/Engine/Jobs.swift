@@ -334,7 +334,7 @@ extension SilverDecoders {
                 return .trade(d.trade, schemaId: v2)
             case .failure(let f):
                 let why = "from_avro: \(f.message)"
-                return failFast ? .fatal(message: "Malformed records are detected in record parsing (FAILFAST): \(why)")
+                return failFast ? .fatal(message: "Malformed records are detected in record parsing. Current parse Mode: FAILFAST. (\(why))")
                                 : .failure(.avroDecodeError, message: "from_avro returned null", schemaId: nil)
             }
         }

@@ -123,7 +123,7 @@ public enum Explorer {
         small.name = "\(base.name)-explore-\(seed)-\(index)"
         small.description = "Found by medallion-sim explore \(base.name) --seed \(seed) (run \(index)), shrunk from "
             + "\(s.faults.count) faults to \(small.faults.count) in \(shrinker.runs) runs. Fails \(target)"
-            + (first.map { ": \($0)" } ?? ".")
+            + (first.map { " (the unshrunk run: \($0))" } ?? ".")
         small.expect = Expectations()
         small.explore = nil
         r.shrunk = small
