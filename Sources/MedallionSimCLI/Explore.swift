@@ -60,7 +60,7 @@ struct Explore: ParsableCommand {
         if let status = selection.statusFile { try writeFileAtomically(status, "") }
         let path = scenarioPath(scenario, directory: options.scenarios)
         let base = try ScenarioParser.load(path: path, overrides: options.overrides)
-        let profile = try ProfileLoader.load(name: base.profile, directory: options.profiles)
+        let profile = try ProfileLoader.load(name: base.profile, directory: options.profilesDirectory(forScenarioAt: path))
         let seed = self.seed ?? base.seed
         let indices = (0..<runs).filter(selection.contains)
         let workers = jobs ?? ParallelRuns.defaultWorkers
@@ -102,21 +102,25 @@ struct Explore: ParsableCommand {
             let v = JSONValue.object([
                 "scenario": .string(base.name), "seed": .int(Int64(bitPattern: seed)), "runs": .int(indices.count),
                 "shard": .object(["index": .int(selection.index), "count": .int(selection.count)]),
-                "failed": .array(failed.map { r in
-                    .object([
-                        "run": .int(r.index), "checks": .array(r.failedChecks.map { .string($0) }),
-                        "problem": .optional(r.firstProblem), "kinds": .array(r.kinds.map { .string($0) }),
-                        "faults": .array(r.faults.map { .string(oneLine($0)) }),
-                        "shrunk_file": .optional(files[r.index]), "shrink_runs": .int(r.shrinkRuns),
-                        "shrunk_faults": .array((r.shrunk?.faults ?? []).map { .string(oneLine($0)) }),
-                    ])
-                }),
+                "failed": .array(failed.map { json($0, file: files[$0.index]) }),
             ])
             print(v.pretty)
         }
         printError(String(format: "%d runs in %.1f s on %d workers: %.0f runs per minute", indices.count, seconds,
                           min(workers, max(1, indices.count)), seconds > 0 ? Double(indices.count) * 60 / seconds : 0))
         if !failed.isEmpty { throw ChecksFailed() }
+    }
+
+    func json(_ r: Explorer.RunResult, file: String?) -> JSONValue {
+        let checks: [JSONValue] = r.failedChecks.map { .string($0) }
+        let kinds: [JSONValue] = r.kinds.map { .string($0) }
+        let faults: [JSONValue] = r.faults.map { .string(oneLine($0)) }
+        let shrunk: [JSONValue] = (r.shrunk?.faults ?? []).map { .string(oneLine($0)) }
+        return .object([
+            "run": .int(r.index), "checks": .array(checks), "problem": .optional(r.firstProblem),
+            "kinds": .array(kinds), "faults": .array(faults), "shrunk_file": .optional(file),
+            "shrink_runs": .int(r.shrinkRuns), "shrunk_faults": .array(shrunk),
+        ])
     }
 
     func oneLine(_ f: Fault) -> String {
