@@ -84,7 +84,7 @@ import Scenarios
         let taken = s.row(2).sourceBronzeRow, orphan = s.row(3).sourceBronzeRow
         s.testOnly_setSourceRow(3, bronzeRow: taken)
         let details = failing(r)[SilverDLQExactlyOnce.name] ?? []
-        #expect(details.first == "bronze_binance_trades row \(taken) reached Silver/DLQ twice", "\(details)")
+        #expect(details.first == "Silver duplicate: bronze_binance_trades row \(taken) is in silver_binance_trades twice (rows 2 and 3)", "\(details)")
         #expect(details.contains("bronze_binance_trades row \(orphan) is in neither Silver nor the DLQ (its batch committed)"), "\(details)")
     }
 
