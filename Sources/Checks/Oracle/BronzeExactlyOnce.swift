@@ -49,7 +49,7 @@ struct BronzeExactlyOnce {
                     if c == 0 {
                         if off < committedEnd[part] {
                             problems.append("\(e.topic)-\(part)@\(off) is missing from \(table.name.rawValue): record lost, "
-                                            + Self.whyLost(off, partition: part, input.pipeline, tables.bronzeJobs[k]))
+                                            + Self.whyLost(off, partition: part, producedMs: log.timestampMs(at: off), input.pipeline, tables.bronzeJobs[k]))
                         } else { inFlight += 1 }
                     }
                 }
@@ -60,17 +60,18 @@ struct BronzeExactlyOnce {
     /// Why an offset below the committed end is not in Bronze, from the
     /// committed batches' ranges in commit order: the first batch that starts
     /// past it says how it was skipped.
-    static func whyLost(_ off: Int64, partition part: Int, _ p: Pipeline, _ job: JobName) -> String {
+    static func whyLost(_ off: Int64, partition part: Int, producedMs: Int64, _ p: Pipeline, _ job: JobName) -> String {
         let batches = p.batchLog.filter { $0.job == job && $0.outcome == .committed && part < $0.startOffsets.count }
         guard let j = batches.firstIndex(where: { $0.startOffsets[part] > off }) else {
             return "inside a committed batch's range but not written"
         }
         let b = batches[j]
         let at = UTCDateTime(micros: b.startMicros).iso8601
-        if j == 0 {
+        let firstStart = p.config.jobs.first { $0.job == job }?.startMicros ?? p.config.startMicros
+        if j == 0 && producedMs * 1_000 <= firstStart {
             return "produced before \(job.rawValue)'s first start: its first batch (\(at)) started at offset \(b.startOffsets[part]) (startingOffsets latest)"
         }
-        if b.batchId == 0 {
+        if j == 0 || b.batchId == 0 {
             return "offsets skipped: \(job.rawValue) restarted without its checkpoint and its new query began at offset \(b.startOffsets[part]) (\(at), startingOffsets latest)"
         }
         return "offsets skipped: batch \(b.batchId) (\(at)) started at \(b.startOffsets[part]), past batch \(batches[j - 1].batchId)'s end \(batches[j - 1].endOffsets[part])"
