@@ -21,7 +21,7 @@ struct MedallionSim: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (use a release build).",
-        subcommands: [BenchCodec.self, BenchExchanges.self, BenchEngine.self, BenchWhatIf.self, BenchReplay.self]
+        subcommands: [BenchCodec.self, BenchExchanges.self, BenchEngine.self, BenchWhatIf.self, BenchReplay.self, BenchSources.self]
     )
 }
 

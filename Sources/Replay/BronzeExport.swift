@@ -57,6 +57,15 @@ public enum BronzeExport {
         return names.contains(columns.offset) && names.contains(columns.partition) && !names.contains("type")
     }
 
+    /// The keys of a first line that is a JSON object without `type` (not a capture line), else nil.
+    static func columnsOfUntypedObject(_ bytes: [UInt8]) -> [String]? {
+        let end = bytes.firstIndex(of: 0x0A) ?? bytes.count
+        guard end > 0, bytes[0] == UInt8(ascii: "{") else { return nil }
+        var p = FlatJSONLine(bytes: bytes, start: 0, end: end)
+        guard let fields = try? p.parse(), !fields.contains(where: { $0.name == "type" }) else { return nil }
+        return fields.map(\.name)
+    }
+
     struct Rows {
         var topicNames: [String] = []
         var topicLookup: [String: Int32] = [:]

@@ -126,6 +126,8 @@ public enum ReplaySources {
         }
         if BronzeExport.looksLikeExport(plain, columns: columns) {
             found.bronze.append((file, plain))
+        } else if let names = BronzeExport.columnsOfUntypedObject(plain) {
+            throw InputError(file: file, line: 1, problem: "neither a capture line (no \"type\") nor a Bronze row with '\(columns.partition)' and '\(columns.offset)'; its columns are \(names.joined(separator: ", ")): if it is a Bronze export, name its columns with --bronze-columns (e.g. offset=kafka_offset,partition=kafka_partition)")
         } else {
             found.captures.append((file, plain))  // the capture reader says what is wrong, if anything
         }
