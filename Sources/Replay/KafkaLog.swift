@@ -418,8 +418,10 @@ public enum KafkaLog {
         -> KafkaPartitionSummary {
         var summary = KafkaPartitionSummary(topic: topic, partition: partition)
         let segments = try readFiles(files)
-        capture.reserveCapacity(messages: capture.messageCount + segments.reduce(0) { $0 + $1.count } / 120,
-                                valueBytes: segments.reduce(0) { $0 + $1.count } * 3)
+        // At least the segments' size more (compressed batches grow past it, amortized).
+        let bytes = segments.reduce(0) { $0 + $1.count }
+        let held = capture.messageCount == 0 ? 0 : capture.valueSlice(capture.messageCount - 1).endIndex
+        capture.reserveCapacity(messages: capture.messageCount + bytes / 120, valueBytes: held + bytes)
         let t = capture.internTopic(topic)
         try typed(files) { try readPartition(files: files, topic: topic, partition: partition, segments: segments, summary: &summary) { r in
             guard r.timestampMs >= 0 else {

@@ -190,3 +190,57 @@ import Codec
         #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
     }
 }
+
+/// Damaged input of every shape is an error or a read, never a crash.
+@Suite struct ReplaySourcesRobustnessTests {
+    static func tempDir(_ name: String) -> String {
+        let d = NSTemporaryDirectory() + "replay-robust-\(getpid())-\(name)/market.crypto.trades.kraken-0"
+        try? FileManager.default.removeItem(atPath: d)
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func everyCutAndManyFlippedBytesOfASegmentAreHandled() throws {
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ReplaySourcesTests.logs + "/market.crypto.trades.binance-1/00000000000000000000.log")))
+        let dir = Self.tempDir("segment")
+        let file = dir + "/00000000000000000000.log"
+        var reads = 0, errors = 0
+        func attempt(_ bytes: [UInt8]) {
+            try? Data(bytes).write(to: URL(fileURLWithPath: file))
+            do { _ = try KafkaLog.records(files: [file], topic: "t", partition: 0); reads += 1 } catch { errors += 1 }
+        }
+        for cut in stride(from: 0, to: original.count, by: 29) { attempt(Array(original[..<cut])) }
+        var pos = 1  // flips at a fixed walk over positions (deterministic)
+        for k in 0..<200 {
+            var b = original
+            pos = (pos * 7_919 + 13) % b.count
+            b[pos] ^= UInt8(1 << (k % 8))
+            attempt(b)
+        }
+        #expect(reads > 0 && errors > 0)
+    }
+
+    @Test func damagedBronzeLinesAreErrorsNamingTheirLine() throws {
+        let good = #"{"topic":"market.crypto.trades.kraken","partition":0,"offset":5,"kafka_timestamp":"2026-01-20T09:00:00.228Z","value":"AAAAAAI="}"#
+        let cases: [(String, String)] = [
+            (String(good.dropLast(10)), "truncated line"),
+            (good.replacingOccurrences(of: "\"AAAAAAI=\"", with: "\"AAA*AAI=\""), "not valid base64"),
+            (good.replacingOccurrences(of: "228Z", with: "228"), "not a timestamp with a zone"),
+            (good.replacingOccurrences(of: "\"offset\":5", with: "\"offset\":\"5\""), "offset is not an integer"),
+            (good.replacingOccurrences(of: ",\"kafka_timestamp\":\"2026-01-20T09:00:00.228Z\"", with: ""), "no 'kafka_timestamp' column"),
+            (good.replacingOccurrences(of: "\"partition\":0", with: "\"partition\":-1"), "partition -1 out of range"),
+        ]
+        for (line, words) in cases {
+            let text = good + "\n" + line + (words == "truncated line" ? "" : "\n")
+            do {
+                _ = try BronzeExport.capture(files: [("part-00000.json", Array(text.utf8))], columns: BronzeColumns())
+                Issue.record("accepted: \(line)")
+            } catch {
+                #expect(error.line == 2 && error.problem.contains(words), "\(error)")
+            }
+        }
+        // Every prefix of a good file: a read or an error, never a crash.
+        let text = Array((good + "\n" + good.replacingOccurrences(of: "\"offset\":5", with: "\"offset\":6") + "\n").utf8)
+        for cut in 0...text.count { _ = try? BronzeExport.capture(files: [("p", Array(text[..<cut]))], columns: BronzeColumns()) }
+    }
+}
