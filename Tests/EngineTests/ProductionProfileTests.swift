@@ -39,6 +39,11 @@ import Testing
         #expect(counter?.value == Double(after.count + 1))
     }
 
+    /// The design record's resource configuration: `--total-executor-cores 1` for Gold.
+    @Test func goldRunsOnOneExecutorCore() {
+        #expect(CostProfile.production[.gold].executorCores == 1)
+    }
+
     @Test func silverBinanceAt60sRuns40To50sWithNoBatchBehindAndGoldTakes30To40s() {
         let p = Self.run(silverBinanceTrigger: sec(60))
         let all = p.committed(.silverBinance)
