@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SIM_RELEASE = .build/release/medallion-sim
 
-.PHONY: deps test check determinism build release bench clean
+.PHONY: deps test check determinism promtool-check build release bench clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -22,6 +22,11 @@ test: deps
 
 check: release
 	$(SIM_RELEASE) check
+
+# Real promtool checks the harness: the rule file, metrics.om imported into a
+# TSDB, the generated rule tests of the incident-013 scenarios, a tampered one failing.
+promtool-check: release
+	scripts/promtool-check.sh $(SIM_RELEASE)
 
 # Every scenario twice, the second time under another time zone, locale and
 # working directory: outputs must be byte-identical (docs/REFERENCE.md §7).

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs libavro-dev, libzstd-dev, zlib1g-dev and pkg-config when they are missing.
+# Installs libavro-dev, libzstd-dev, zlib1g-dev, pkg-config and prometheus (for
+# promtool, which checks the harness's metrics and alert verdicts) when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists avro-c || missing+=(libavro-dev)
   pkg-config --exists libzstd || missing+=(libzstd-dev)

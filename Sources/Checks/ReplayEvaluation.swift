@@ -145,13 +145,23 @@ public struct ReplayOutcome {
     /// costs more than the checks.
     public var tables: [(name: String, rows: [String])] { TableExport.allTables(of: run.pipeline) }
     public var passed: Bool { checks.allSatisfy(\.passed) }
+
+    /// `DIR/metrics.om`, the alert's rule file and its `promtool test rules` file.
+    public func writePrometheusFiles(to dir: String, source: String) throws {
+        guard let alert = oracle.alert else { return }
+        try PrometheusFiles.write(pipeline: run.pipeline, alert: alert, scrapeIntervalMicros: alert.scrapeIntervalMicros,
+                                  source: source, to: dir)
+    }
 }
 
 public enum ReplayEvaluator {
-    public static func evaluate(_ run: ReplayRun) -> ReplayOutcome {
+    public static func evaluate(_ run: ReplayRun,
+                                scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros) -> ReplayOutcome {
         let p = run.pipeline
-        let oracle = Oracle.check(OracleInput(cluster: run.feed.cluster, registry: run.feed.registry, groundTruth: nil,
-                                              pipeline: p, feedStartMicros: run.feedStartMicros, feedEndMicros: run.feedEndMicros))
+        var input = OracleInput(cluster: run.feed.cluster, registry: run.feed.registry, groundTruth: nil,
+                                pipeline: p, feedStartMicros: run.feedStartMicros, feedEndMicros: run.feedEndMicros)
+        input.scrapeIntervalMicros = scrapeIntervalMicros
+        let oracle = Oracle.check(input)
         var checks = oracle.checks
         checks += ScenarioEvaluator.expectationChecks(run.settings.expect, oracle)
         let incident = incidentReport(run, oracle)

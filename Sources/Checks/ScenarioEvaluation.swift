@@ -24,6 +24,13 @@ public struct ScenarioOutcome {
     }
     public var passed: Bool { checks.allSatisfy(\.passed) }
 
+    /// `DIR/metrics.om`, the alert's rule file and its `promtool test rules` file.
+    public func writePrometheusFiles(to dir: String) throws {
+        guard let alert = oracle.alert else { return }
+        try PrometheusFiles.write(pipeline: pipeline, alert: alert, scrapeIntervalMicros: alert.scrapeIntervalMicros,
+                                  source: "scenario \(scenario.name) (seed \(scenario.seed))", to: dir)
+    }
+
     /// The one command that reproduces this run: the scenario file and seed,
     /// the `--set` overrides it ran with (a seed override is in `--seed`) and
     /// the profiles folder when one was named, quoted for a POSIX shell.
@@ -38,12 +45,15 @@ public struct ScenarioOutcome {
 }
 
 public enum ScenarioEvaluator {
-    public static func evaluate(_ run: ScenarioRun) -> ScenarioOutcome {
+    public static func evaluate(_ run: ScenarioRun,
+                                scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros) -> ScenarioOutcome {
         let s = run.scenario
         let p = run.pipeline
-        let oracle = Oracle.check(OracleInput(
+        var input = OracleInput(
             cluster: run.traffic.cluster, registry: run.traffic.registry, groundTruth: run.traffic.groundTruth,
-            pipeline: p, feedStartMicros: s.startMicros, feedEndMicros: s.startMicros + s.durationMicros))
+            pipeline: p, feedStartMicros: s.startMicros, feedEndMicros: s.startMicros + s.durationMicros)
+        input.scrapeIntervalMicros = scrapeIntervalMicros
+        let oracle = Oracle.check(input)
         var checks = expectedFailures(oracle.checks, s.expect.failures)
         checks += expectationChecks(s.expect, oracle)
 

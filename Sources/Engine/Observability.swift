@@ -92,18 +92,25 @@ public struct LogLine: Sendable, Equatable {
     public var message: String
 }
 
-public struct MetricLabel: Sendable, Equatable {
+public struct MetricLabel: Sendable, Equatable, Comparable {
     public var name: String
     public var value: String
+
+    public init(name: String, value: String) { self.name = name; self.value = value }
+    public static func < (a: Self, b: Self) -> Bool { (a.name, a.value) < (b.name, b.value) }
 }
 
-/// One sample of a metric time series (Prometheus style). Labels are in a
-/// fixed order (name order).
-public struct MetricSample: Sendable, Equatable {
-    public var timeMicros: Micros
-    public var name: String
-    public var labels: [MetricLabel]
-    public var value: Double
+/// One process of a job, from its start (or restart) to its death (a crash
+/// or a failed commit; nil when it was still up at the end of the run).
+/// The process holds the job's metrics: a restart starts them from zero.
+public struct ProcessRun: Sendable, Equatable {
+    public var job: JobName
+    public var runNumber: Int
+    public var startMicros: Micros
+    public var endMicros: Micros?
+
+    /// Up at `t`: started at or before it, not yet dead.
+    public func isUp(at t: Micros) -> Bool { startMicros <= t && (endMicros.map { t < $0 } ?? true) }
 }
 
 /// A row Gold dropped: late (event time <= the previous batch's watermark)

@@ -16,9 +16,6 @@ public struct EngineConfig: Sendable {
     /// Gold's `withWatermark` delay on each input.
     public var watermarkDelayMicros: Micros
     public var retry: CommitRetryPolicy
-    /// Sliding window of the `k2_silver_batch_processing_seconds` summary
-    /// (Prometheus client default: 10 minutes).
-    public var metricsWindowMicros: Micros
     /// Threads Silver decodes a batch's rows on (each with its own decoder);
     /// rows are staged in order afterwards, so the output is the same for any
     /// number. 1 keeps the engine on one core (its benchmark, what-if workers).
@@ -33,11 +30,10 @@ public struct EngineConfig: Sendable {
     public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
                 profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
                 seed: UInt64 = 1, watermarkDelayMicros: Micros = 5 * Time.microsPerMinute,
-                retry: CommitRetryPolicy = CommitRetryPolicy(), metricsWindowMicros: Micros = 10 * Time.microsPerMinute) {
+                retry: CommitRetryPolicy = CommitRetryPolicy()) {
         self.startMicros = startMicros; self.endMicros = endMicros; self.jobs = jobs; self.profile = profile
         self.overrides = overrides; self.crashes = crashes; self.seed = seed
         self.watermarkDelayMicros = watermarkDelayMicros; self.retry = retry
-        self.metricsWindowMicros = metricsWindowMicros
     }
 }
 
@@ -50,7 +46,7 @@ public struct EngineConfig: Sendable {
 ///
 ///     let p = Pipeline(cluster: kafka, registry: .standard(), config: cfg)
 ///     p.run()                      // or p.start(); scheduler.run(until: ...); p.finish()
-///     p.gold.rows, p.batchLog, p.metrics, p.logLines, p.droppedRows
+///     p.gold.rows, p.batchLog, p.processRuns, p.logLines, p.droppedRows
 public final class Pipeline {
     public let config: EngineConfig
     public let scheduler: EventScheduler
@@ -66,7 +62,10 @@ public final class Pipeline {
     /// Every batch attempt, in the order batches ended (crashed ones included).
     public private(set) var batchLog: [BatchRecord] = []
     public private(set) var logLines: [LogLine] = []
-    public private(set) var metrics: [MetricSample] = []
+    /// Every process run of every job: when it started and when it died
+    /// (nil: still up at the end). The metrics' counters live in a process.
+    public private(set) var processRuns: [ProcessRun] = []
+    var scrapeRewrite: (@Sendable (inout ScrapedMetrics) -> Void)?
     public private(set) var stateExhaustion: StateMemoryExhaustion?
 
     private let goldLogic: GoldLogic
@@ -74,9 +73,6 @@ public final class Pipeline {
     private var armed: [JobName: [CrashPlan]] = [:]
     private var started = false
     private var finished = false
-    private var silverDurations: [ExchangeName: [(end: Micros, micros: Micros)]] = [:]
-    private var silverSum: [ExchangeName: Micros] = [:]
-    private var silverCount: [ExchangeName: Int] = [:]
 
     /// - Parameters:
     ///   - scheduler: share one with the feeds; nil makes a fresh one at `startMicros`.
@@ -205,29 +201,15 @@ public final class Pipeline {
 
     func record(_ r: BatchRecord) {
         batchLog.append(r)
-        guard r.outcome == .committed, let e = r.job.exchange, r.job == .silverBinance || r.job == .silverKraken,
-              let end = r.endMicros, let micros = r.processingMicros else { return }
-        // k2_silver_batch_processing_seconds{exchange,quantile} over a sliding window.
-        var window = silverDurations[e, default: []]
-        window.append((end, micros))
-        window.removeAll { $0.end <= end - config.metricsWindowMicros }
-        silverDurations[e] = window
-        silverSum[e, default: 0] += micros
-        silverCount[e, default: 0] += 1
-        let sorted = window.map(\.micros).sorted()
-        let ex = MetricLabel(name: "exchange", value: e.lowercased)
-        for (q, label) in [(500, "0.5"), (900, "0.9"), (990, "0.99")] {
-            let idx = max(0, (q * sorted.count + 999) / 1000 - 1)
-            metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batch_processing_seconds",
-                                        labels: [ex, MetricLabel(name: "quantile", value: label)],
-                                        value: Double(sorted[idx]) / 1_000_000))
-        }
-        metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batch_processing_seconds_sum", labels: [ex],
-                                    value: Double(silverSum[e]!) / 1_000_000))
-        metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batch_processing_seconds_count", labels: [ex],
-                                    value: Double(silverCount[e]!)))
-        metrics.append(MetricSample(timeMicros: end, name: "k2_silver_batches_behind_total", labels: [ex],
-                                    value: Double(queries[r.job]!.batchesBehind)))
+    }
+
+    func processStarted(_ job: JobName, run: Int, at t: Micros) {
+        processRuns.append(ProcessRun(job: job, runNumber: run, startMicros: t, endMicros: nil))
+    }
+
+    func processDied(_ job: JobName, at t: Micros) {
+        guard let i = processRuns.lastIndex(where: { $0.job == job }) else { return }
+        processRuns[i].endMicros = t
     }
 
     func noteStateExhaustion(_ r: BatchRecord, memory: Int64) {
@@ -245,8 +227,8 @@ extension Pipeline {
         change(&batchLog[i])
     }
 
-    /// Test only: rewrites metric sample `i`, as an engine that exported a wrong value would.
-    public func testOnly_rewriteMetric(_ i: Int, _ change: (inout MetricSample) -> Void) {
-        change(&metrics[i])
+    /// Test only: changes what the next scrapes read, as an engine that exported a wrong value would.
+    public func testOnly_rewriteScrapes(_ change: @escaping @Sendable (inout ScrapedMetrics) -> Void) {
+        scrapeRewrite = change
     }
 }

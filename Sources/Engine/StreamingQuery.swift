@@ -82,6 +82,7 @@ final class StreamingQuery {
             running = true
             incarnation += 1
             runNumber += 1
+            pipeline.processStarted(job, run: runNumber, at: now)
             firstBatchPending = true
             lastExecutedWatermarkMs = nil
             if logic.watermarkInputs > 0 {
@@ -111,6 +112,7 @@ final class StreamingQuery {
             return
         }
         running = false
+        pipeline.processDied(job, at: now)
         incarnation += 1  // cancels every pending event of this run
         if var r = inFlight {
             r.outcome = outcome ?? .crashed(point)

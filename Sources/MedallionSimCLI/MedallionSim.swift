@@ -44,6 +44,23 @@ struct FormatOption: ParsableArguments {
     var format: OutputFormat = .text
 }
 
+/// How often the simulated Prometheus scrapes the jobs (`--scrape-interval 15s`).
+struct ScrapeOption: ParsableArguments {
+    @Option(name: .long, help: "Prometheus scrape interval for metrics.om and the alert (a duration, e.g. 15s).")
+    var scrapeInterval = "15s"
+
+    func micros() throws -> Micros {
+        let m: Micros
+        do { m = try DurationParser.parse(scrapeInterval) } catch {
+            throw InputError(file: "--scrape-interval", line: 0, problem: "'\(scrapeInterval)' is not a duration (e.g. 15s)")
+        }
+        guard m >= Time.microsPerSecond, m <= Time.microsPerHour, m % Time.microsPerMilli == 0 else {
+            throw InputError(file: "--scrape-interval", line: 0, problem: "must be between 1s and 1h (got \(scrapeInterval))")
+        }
+        return m
+    }
+}
+
 func printError(_ s: String) {
     let line = s.hasSuffix("\n") ? s : s + "\n"
     // Unbuffered write to fd 2: Glibc's `stderr` global is not concurrency-safe in Swift 6.

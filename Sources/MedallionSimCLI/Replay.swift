@@ -45,9 +45,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Folder of cost profiles (default: scenarios/profiles; the production profile is built in).")
     var profiles: String?
 
-    @Option(help: "Write DIR/summary.json and DIR/tables/<table>.jsonl.")
+    @Option(help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om and the alert's promtool files.")
     var out: String?
 
+    @OptionGroup var scrape: ScrapeOption
     @OptionGroup var format: FormatOption
 
     static func parseSpeed(_ text: String) throws(InputError) -> Decimal8 {
@@ -68,9 +69,10 @@ struct ReplayCommand: ParsableCommand {
         let columns = try bronzeColumns.map { (m: String) throws(InputError) in try BronzeColumns(mapping: m) } ?? BronzeColumns()
         let replay = try ReplayRunner.run(paths: paths, sources: ReplaySourceOptions(schemas: schemas, bronzeColumns: columns),
                                           speed: speedFactor, overrides: sets, profilesDirectory: profiles ?? "scenarios/profiles")
-        let outcome = ReplayEvaluator.evaluate(replay)
+        let outcome = ReplayEvaluator.evaluate(replay, scrapeIntervalMicros: try scrape.micros())
         if let out {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
+            try outcome.writePrometheusFiles(to: out, source: "replay of " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
         }
         switch format.format {
         case .text: printReplayText(outcome)

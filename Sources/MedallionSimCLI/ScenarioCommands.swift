@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import Engine
 import Foundation
 import Kernel
 import Scenarios
@@ -55,10 +56,11 @@ func goldenDirectory(forScenarioAt path: String) -> String {
 }
 
 /// Runs one scenario and evaluates it.
-func runScenario(path: String, options: ScenarioOptions, extraOverrides: [String] = []) throws -> ScenarioOutcome {
+func runScenario(path: String, options: ScenarioOptions, extraOverrides: [String] = [],
+                 scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros) throws -> ScenarioOutcome {
     let scenario = try ScenarioParser.load(path: path, overrides: options.overrides + extraOverrides)
     let run = try ScenarioRunner.run(scenario, profilesDirectory: options.profilesDirectory(forScenarioAt: path))
-    return ScenarioEvaluator.evaluate(run)
+    return ScenarioEvaluator.evaluate(run, scrapeIntervalMicros: scrapeIntervalMicros)
 }
 
 func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [GoldenDifference]? = nil) {
@@ -104,17 +106,20 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Override the scenario's seed.")
     var seed: UInt64?
 
-    @Option(name: .long, help: "Write DIR/summary.json and DIR/tables/<table>.jsonl.")
+    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om and the alert's promtool files.")
     var out: String?
 
     @OptionGroup var options: ScenarioOptions
+    @OptionGroup var scrape: ScrapeOption
     @OptionGroup var format: FormatOption
 
     func run() throws {
         let path = scenarioPath(scenario, directory: options.scenarios)
-        let outcome = try runScenario(path: path, options: options, extraOverrides: seed.map { ["seed=\($0)"] } ?? [])
+        let outcome = try runScenario(path: path, options: options, extraOverrides: seed.map { ["seed=\($0)"] } ?? [],
+                                      scrapeIntervalMicros: try scrape.micros())
         if let out {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
+            try outcome.writePrometheusFiles(to: out)
         }
         switch format.format {
         case .text: printText(outcome, options)

@@ -123,13 +123,16 @@ import Scenarios
 
     @Test func anExportedMetricThatDisagreesWithTheBatchLogFailsMetrics() throws {
         let r = try run()
-        let i = try #require(r.pipeline.metrics.lastIndex {
-            $0.name == "k2_silver_batches_behind_total" && $0.labels.contains { $0.value == "binance" }
-        })
-        let behind = r.pipeline.metrics[i].value
-        r.pipeline.testOnly_rewriteMetric(i) { $0.value += 2 }
+        let series = try #require(ScrapedMetrics(pipeline: r.pipeline).series("k2_silver_batches_behind", ["exchange": "binance"]))
+        guard case .integer(let behind)? = series.points.last??.first else { Issue.record("no last sample"); return }
+        r.pipeline.testOnly_rewriteScrapes { m in
+            let f = m.families.firstIndex { $0.name == "k2_silver_batches_behind" }!
+            let s = m.families[f].series.firstIndex { $0.labels.contains(MetricLabel(name: "exchange", value: "binance")) }!
+            m.families[f].series[s].points[m.times.count - 1] = [.integer(behind + 2)]
+        }
         let f = failing(r)
-        #expect(f[MetricsAndAlert.name] == ["k2_silver_batches_behind_total{exchange=\"binance\"} is \(behind + 2), recomputed \(Int64(behind))"], "\(f)")
+        let at = UTCDateTime(micros: ScrapedMetrics(pipeline: r.pipeline).times.last!).iso8601
+        #expect(f[MetricsAndAlert.name] == ["k2_silver_batches_behind_total{exchange=\"binance\"} at \(at) is \(behind + 2), recomputed \(behind)"], "\(f)")
         #expect(f.keys.sorted() == [MetricsAndAlert.name], "\(f.keys.sorted())")
     }
 

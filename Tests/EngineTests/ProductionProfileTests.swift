@@ -35,8 +35,8 @@ import Testing
         #expect(steady.allSatisfy { $0 >= 36 && $0 <= 45 }, "\(steady)")
         let warnings = p.logLines.filter { $0.job == .silverBinance && $0.message.hasPrefix("Current batch is falling behind") }
         #expect(warnings.count == after.count + 1)
-        let counter = p.metrics.last { $0.name == "k2_silver_batches_behind_total" && $0.labels[0].value == "binance" }
-        #expect(counter?.value == Double(after.count + 1))
+        let counter = ScrapedMetrics(pipeline: p).series("k2_silver_batches_behind", ["exchange": "binance"])
+        #expect(counter?.points.last! == [.integer(Int64(after.count + 1))])
     }
 
     /// The design record's resource configuration: `--total-executor-cores 1` for Gold.

@@ -16,6 +16,8 @@ public struct OracleInput {
     public var pipeline: Pipeline
     public var feedStartMicros: Micros
     public var feedEndMicros: Micros
+    /// How often the simulated Prometheus scrapes the jobs (metrics and the alert).
+    public var scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros
 
     public init(cluster: KafkaCluster, registry: SchemaRegistry, groundTruth: GroundTruth?, pipeline: Pipeline,
                 feedStartMicros: Micros, feedEndMicros: Micros) {
@@ -33,6 +35,8 @@ public struct OracleResult {
     public var jobs: [JobName: JobFigures] = [:]
     public var alertFired = false
     public var alertFirstFiredMicros: Micros?
+    /// The alert at every evaluation, as Prometheus evaluates it.
+    public var alert: AlertHistory?
     public var silverLatencyP99Micros: Int64?
     public var endToEndP99Micros: Int64?
     public var lateDropped: Int64 = 0
@@ -67,7 +71,7 @@ public enum Oracle {
         let goldContent = GoldContent(p, tables, goldModel)
         let accounting = Accounting(input, tables, bronze: bronze, silverDLQ: silverDLQ, gold: goldModel)
         let behind = BatchesBehind(input, tables)
-        let metrics = MetricsAndAlert(input, jobs: behind.jobs)
+        let metrics = MetricsAndAlert(input)
         let sla = SLAs(input, tables)
         let state = DedupState(input, goldModel)
 
@@ -79,6 +83,7 @@ public enum Oracle {
         r.jobs = behind.jobs
         r.alertFired = metrics.alertFiredMicros != nil
         r.alertFirstFiredMicros = metrics.alertFiredMicros
+        r.alert = metrics.alert
         r.silverLatencyP99Micros = sla.silverLatencyP99Micros
         r.endToEndP99Micros = sla.endToEndP99Micros
         r.lateDropped = goldModel.lateDropped
