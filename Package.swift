@@ -83,10 +83,10 @@ let package = Package(
         // Fixtures: a capture written by an independent Avro implementation (fastavro)
         // and the script that wrote it; the tests read them by path.
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Codec", "Broker", "Kernel"], exclude: ["Fixtures"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Broker", "Codec", "Kernel"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenarios", "Replay", "Engine", "Codec", "Broker", "Kernel"]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Checks", "Scenarios", "Engine", "Kernel"], exclude: ["Fixtures"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Broker", "Codec", "Kernel"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
+        .testTarget(name: "ChecksTests", dependencies: ["TestSupport", "Checks", "Scenarios", "Replay", "Engine", "Codec", "Broker", "Kernel"]),
+        .testTarget(name: "PlanningTests", dependencies: ["TestSupport", "Planning", "Checks", "Scenarios", "Engine", "Kernel"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Kernel
 import Codec
 import Engine
@@ -12,11 +13,7 @@ import Scenarios
 /// least) per checker in Sources/Checks/Oracle; `everyCheckerHasAFailingTest`
 /// keeps the list honest.
 @Suite struct ChecksCanFailTests {
-    static var root: String {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }
+    static var root: String { Repository.root }
 
     static let yaml = """
     name: small

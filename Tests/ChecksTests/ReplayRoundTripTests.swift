@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Kernel
 import Codec
 import Broker
@@ -11,11 +12,7 @@ import Scenarios
 /// Replay end to end: a recorded scenario replays to the same tables, and a
 /// capture written by another Avro implementation decodes field by field.
 @Suite struct ReplayRoundTripTests {
-    static var root: String {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }
+    static var root: String { Repository.root }
 
     /// Light traffic with every kind of trouble the generator can make, and
     /// non-default job settings (so the replay must carry them over).

@@ -20,7 +20,7 @@ import Testing
         return (p, stats, c)
     }
 
-    struct Snapshot: Equatable {
+    struct Snapshot: Equatable, Sendable {
         var bronze: [String: Int] = [:]
         var silver: [String: Int] = [:]
         var dlq: [String: Int] = [:]
@@ -97,10 +97,12 @@ import Testing
         #expect(p.batchLog.allSatisfy { $0.outcome == .committed })
     }
 
+    /// The tables of the run without a crash, computed once for every crash test.
+    static let expected: Snapshot = contents(run(crash: nil).0)
+
     @Test(arguments: JobName.allCases)
     func crashAtEveryPointLosesAndDuplicatesNothing(job: JobName) {
-        let (base, _, _) = Self.run(crash: nil)
-        let expected = Self.contents(base)
+        let expected = Self.expected
         for point in CrashPoint.allCases {
             let label = "\(job.rawValue) @ \(point.rawValue)"
             let plan = CrashPlan(job: job, atMicros: T0 + Time.minutes(4), point: point,

@@ -1,6 +1,7 @@
 import Foundation
 import Kernel
 import Testing
+import TestSupport
 @testable import Engine
 
 /// `scenarios/profiles/production.yaml` and `CostProfile.production` agree
@@ -8,9 +9,7 @@ import Testing
 /// constant). The file is flat enough to read here without a YAML library.
 @Suite struct ProductionProfileFileTests {
     static func readProfile() throws -> [String: [String: String]] {
-        var dir = #filePath
-        for _ in 0..<3 { dir = String(dir[..<dir.lastIndex(of: "/")!]) }
-        let text = try String(contentsOfFile: dir + "/scenarios/profiles/production.yaml", encoding: .utf8)
+        let text = try String(contentsOfFile: Repository.path("scenarios/profiles/production.yaml"), encoding: .utf8)
         var jobs: [String: [String: String]] = [:]
         var job: String?
         for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {

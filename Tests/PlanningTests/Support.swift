@@ -1,19 +1,12 @@
+import TestSupport
 import Engine
 import Kernel
 @testable import Planning
 
 /// Paths found from this file, so the tests run from any working directory.
 enum Paths {
-    static let tests: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast()
-        return parts.joined(separator: "/")
-    }()
-    static let root: String = {
-        var parts = tests.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(2)
-        return parts.joined(separator: "/")
-    }()
+    static let tests = Repository.path("Tests/PlanningTests")
+    static let root = Repository.root
     static let scenario = "\(tests)/Fixtures/whatif-small.yaml"
     static let profiles = "\(root)/scenarios/profiles"
 }

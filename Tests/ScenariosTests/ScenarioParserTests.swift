@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -124,11 +125,7 @@ import Engine
 }
 
 @Suite struct ScenarioLibraryTests {
-    static var repoRoot: String {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }
+    static var repoRoot: String { Repository.root }
 
     @Test func everyLibraryScenarioParsesAndIsNamedAfterItsFile() throws {
         let paths = try ScenarioParser.libraryPaths(in: Self.repoRoot + "/scenarios")
