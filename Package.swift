@@ -50,7 +50,7 @@ let package = Package(
         // Simulated Kafka: topics, partitions, offsets, the default partitioner.
         .target(name: "Broker", dependencies: ["Kernel"]),
         // Synthetic Binance and Kraken feeds with labelled fault injection.
-        .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker"]),
+        .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker", .product(name: "HeapModule", package: "swift-collections")]),
         // Captures of Kafka traffic (JSON Lines, a compact zstd format), Kafka log
         // segments, Spark exports of Bronze and Schema Registry exports.
         .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker", "CZstd", "CZlib"]),

@@ -141,24 +141,22 @@ enum LineDiff {
 
     enum Op { case removed(Int), added(Int) }
 
-    /// Longest-common-subsequence diff; summaries are a few hundred lines.
+    /// The standard library's diff (Myers), as changed lines in document
+    /// order: within a change, the golden's lines before the run's.
     static func diff(_ a: [String], _ b: [String]) -> [Op] {
-        let n = a.count, m = b.count
-        guard n * m <= 25_000_000 else {
-            return (0..<n).map { .removed($0) } + (0..<m).map { .added($0) }
-        }
-        var lcs = [[Int32]](repeating: [Int32](repeating: 0, count: m + 1), count: n + 1)
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            for j in stride(from: m - 1, through: 0, by: -1) {
-                lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+        var removed = Set<Int>(), inserted = Set<Int>()
+        for change in b.difference(from: a) {
+            switch change {
+            case .remove(let offset, _, _): removed.insert(offset)
+            case .insert(let offset, _, _): inserted.insert(offset)
             }
         }
         var ops: [Op] = []
         var i = 0, j = 0
-        while i < n || j < m {
-            if i < n && j < m && a[i] == b[j] { i += 1; j += 1 }
-            else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) { ops.append(.removed(i)); i += 1 }
-            else { ops.append(.added(j)); j += 1 }
+        while i < a.count || j < b.count {
+            if i < a.count && removed.contains(i) { ops.append(.removed(i)); i += 1 }
+            else if j < b.count && inserted.contains(j) { ops.append(.added(j)); j += 1 }
+            else { i += 1; j += 1 }
         }
         return ops
     }

@@ -1,3 +1,4 @@
+import HeapModule
 import Kernel
 
 /// Trade arrivals: a Hawkes process with an exponential kernel, simulated
@@ -99,44 +100,28 @@ struct PriceWalk {
     }
 }
 
-/// A binary min-heap on (time, sequence): the feed's pending sends.
+/// The feed's pending sends, earliest first; sends due at the same time leave
+/// in the order they were queued (a sequence number breaks the tie, so the
+/// order is total and does not depend on the heap's layout).
 struct SendQueue<Payload> {
-    struct Entry { let time: Micros; let sequence: UInt64; let payload: Payload }
-    private var items: [Entry] = []
+    struct Entry: Comparable {
+        let time: Micros
+        let sequence: UInt64
+        let payload: Payload
+        static func < (a: Entry, b: Entry) -> Bool { (a.time, a.sequence) < (b.time, b.sequence) }
+        static func == (a: Entry, b: Entry) -> Bool { a.time == b.time && a.sequence == b.sequence }
+    }
+    private var heap = Heap<Entry>()
     private var nextSequence: UInt64 = 0
 
-    var isEmpty: Bool { items.isEmpty }
-    var count: Int { items.count }
-    var minTime: Micros? { items.first?.time }
-
-    @inline(__always) private func less(_ a: Entry, _ b: Entry) -> Bool {
-        a.time != b.time ? a.time < b.time : a.sequence < b.sequence
-    }
+    var isEmpty: Bool { heap.isEmpty }
+    var count: Int { heap.count }
+    var minTime: Micros? { heap.min?.time }
 
     mutating func push(_ time: Micros, _ payload: Payload) {
-        items.append(Entry(time: time, sequence: nextSequence, payload: payload))
+        heap.insert(Entry(time: time, sequence: nextSequence, payload: payload))
         nextSequence &+= 1
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !less(items[i], items[parent]) { break }
-            items.swapAt(i, parent); i = parent
-        }
     }
 
-    mutating func pop() -> Entry? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < items.count && less(items[l], items[m]) { m = l }
-            if r < items.count && less(items[r], items[m]) { m = r }
-            if m == i { break }
-            items.swapAt(i, m); i = m
-        }
-        return top
-    }
+    mutating func pop() -> Entry? { heap.popMin() }
 }

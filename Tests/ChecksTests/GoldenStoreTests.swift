@@ -61,4 +61,14 @@ import Kernel
         #expect(xml.contains(#"<testcase classname="a" name="golden">"#))
         #expect(xml.contains("summary &lt;differs&gt; &amp; more"))
     }
+
+    @Test func theLineDiffNamesEachMovedFigureGoldenFirst() {
+        let golden = "{\n  \"a\": {\n    \"x\": 1,\n    \"y\": 2\n  },\n  \"b\": 5\n}"
+        let run = "{\n  \"a\": {\n    \"x\": 1,\n    \"y\": 3\n  },\n  \"b\": 5,\n  \"c\": 6\n}"
+        #expect(LineDiff.describe(golden: golden, run: run) == [
+            "golden a.y: \"y\": 2", "run    a.y: \"y\": 3",
+            "golden b: \"b\": 5", "run    b: \"b\": 5,", "run    c: \"c\": 6",
+        ])
+        #expect(LineDiff.describe(golden: golden, run: golden).isEmpty)
+    }
 }
