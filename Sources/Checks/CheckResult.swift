@@ -32,7 +32,7 @@ public func percentile(_ sorted: [Int64], _ p: Int) -> Int64? {
 }
 
 /// Microseconds as milliseconds (floor), the unit of every figure in reports.
-@inlinable func ms(_ micros: Int64) -> Int64 { Time.floorDiv(micros, 1_000) }
+@inlinable func millis(fromMicros micros: Int64) -> Int64 { Time.floorDiv(micros, 1_000) }
 
 /// `5.028s`, `-12.400s`: seconds with milliseconds, from integer micros.
 public func formatSeconds(_ micros: Int64) -> String {

@@ -61,8 +61,8 @@ public struct IncidentReport {
         func batch(_ b: BatchEvent?) -> JSONValue {
             guard let b else { return .null }
             return .object(["job": .string(b.job.rawValue), "batch_id": .int(b.batchId), "start": t(b.startMicros),
-                            "end": t(b.endMicros), "processing_ms": .int(ms(b.processingMicros)),
-                            "trigger_ms": .int(ms(b.triggerMicros))])
+                            "end": t(b.endMicros), "processing_ms": .int(millis(fromMicros: b.processingMicros)),
+                            "trigger_ms": .int(millis(fromMicros: b.triggerMicros))])
         }
         return .object([
             "first_batch_behind": batch(firstBatchBehind),
@@ -73,7 +73,7 @@ public struct IncidentReport {
                 "end_to_end": firstEndToEndSLABreach.map { e in
                     .object(["gold_batch_id": .int(e.goldBatchId), "committed_at": t(e.committedAtMicros),
                              "message_id": .string(e.messageId), "kafka_time": t(e.kafkaTimeMicros),
-                             "latency_ms": .int(ms(e.latencyMicros))])
+                             "latency_ms": .int(millis(fromMicros: e.latencyMicros))])
                 } ?? .null,
             ]),
             "alert_first_fired": alertFiredMicros.map(t) ?? .null,

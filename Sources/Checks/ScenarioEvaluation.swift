@@ -126,9 +126,9 @@ public enum ScenarioEvaluator {
 
     public static func jobJSON(_ f: JobFigures) -> JSONValue {
         let sorted = f.processingMicros.sorted()
-        func optMs(_ v: Int64?) -> JSONValue { v.map { .int(ms($0)) } ?? .null }
+        func optMs(_ v: Int64?) -> JSONValue { v.map { .int(millis(fromMicros: $0)) } ?? .null }
         return .object([
-            "trigger_ms": .int(ms(f.triggerMicros)), "batches": .int(f.batches), "attempts": .int(f.attempts),
+            "trigger_ms": .int(millis(fromMicros: f.triggerMicros)), "batches": .int(f.batches), "attempts": .int(f.attempts),
             "processing_ms": .object(["p50": optMs(percentile(sorted, 50)), "p99": optMs(percentile(sorted, 99)),
                                       "max": optMs(sorted.last)]),
             "first_batch_ms": optMs(f.firstBatchMicros),

@@ -63,7 +63,7 @@ struct BatchesBehind {
                 // killed or failed batch never returns to it.
                 let behind = elapsed > jc.triggerMicros && b.outcome == .committed
                 if behind != b.behind {
-                    problems.append("\(job.rawValue) batch \(b.batchId): took \(ms(elapsed)) ms of a \(ms(jc.triggerMicros)) ms trigger, engine says behind=\(b.behind)")
+                    problems.append("\(job.rawValue) batch \(b.batchId): took \(millis(fromMicros: elapsed)) ms of a \(millis(fromMicros: jc.triggerMicros)) ms trigger, engine says behind=\(b.behind)")
                 }
                 if behind { f.behind += 1; f.behindTimes.append(end); if !isStartup { f.behindAfterStartup += 1 } }
                 if !isStartup && !b.isNoDataBatch { f.fitRows.append(Int64(b.rowsIn)); f.fitMicros.append(elapsed) }

@@ -58,7 +58,7 @@ struct GoldRecomputation {
 
     init(_ p: Pipeline, _ tables: ExchangeTables) {
         let silver = tables.silver
-        let delayMs = ms(p.config.watermarkDelayMicros)
+        let delayMs = millis(fromMicros: p.config.watermarkDelayMicros)
         fates = silver.map { [SilverFate](repeating: .unread, count: $0.rowCount) }
         var maxEventMs: [Int64?] = [nil, nil]
         var global: Int64 = 0

@@ -48,12 +48,12 @@ struct SLAs {
         let e2eOK = (endToEndP99Micros ?? 0) < Oracle.endToEndSLAMicros
         figures = .object([
             "end_to_end_measured_from": .string(UTCDateTime(micros: warmedUp).iso8601),
-            "silver_batch_processing_ms": .object(["p50": .optional(percentile(silverLatencies, 50).map(ms)),
-                                          "p99": .optional(silverLatencyP99Micros.map(ms)),
-                                          "max": .optional(silverLatencies.last.map(ms)), "target_p99_ms": .int(ms(Oracle.silverLatencySLAMicros)),
+            "silver_batch_processing_ms": .object(["p50": .optional(percentile(silverLatencies, 50).map { millis(fromMicros: $0) }),
+                                          "p99": .optional(silverLatencyP99Micros.map { millis(fromMicros: $0) }),
+                                          "max": .optional(silverLatencies.last.map { millis(fromMicros: $0) }), "target_p99_ms": .int(millis(fromMicros: Oracle.silverLatencySLAMicros)),
                                           "holds": .bool(silverOK)]),
-            "end_to_end_ms": .object(["p50": .optional(percentile(e2e, 50).map(ms)), "p99": .optional(endToEndP99Micros.map(ms)),
-                                      "max": .optional(e2e.last.map(ms)), "target_p99_ms": .int(ms(Oracle.endToEndSLAMicros)),
+            "end_to_end_ms": .object(["p50": .optional(percentile(e2e, 50).map { millis(fromMicros: $0) }), "p99": .optional(endToEndP99Micros.map { millis(fromMicros: $0) }),
+                                      "max": .optional(e2e.last.map { millis(fromMicros: $0) }), "target_p99_ms": .int(millis(fromMicros: Oracle.endToEndSLAMicros)),
                                       "holds": .bool(e2eOK)]),
         ])
     }
