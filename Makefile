@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SIM_RELEASE = .build/release/medallion-sim
 
-.PHONY: deps test check determinism promtool-check build release bench clean
+.PHONY: deps test check determinism promtool-check build release bench clean pyspark-venv progress-check
 
 deps:
 	@scripts/ensure-deps.sh
@@ -35,6 +35,22 @@ determinism: release
 
 bench: release
 	$(SIM_RELEASE) bench codec
+
+# A throwaway virtual environment with PySpark (no JVM is started: only its
+# Python classes are used), kept under .build-venv/ (git-ignored) between runs.
+PYSPARK_VENV ?= .build-venv/pyspark
+pyspark-venv:
+	@test -x $(PYSPARK_VENV)/bin/python || { python3 -m venv $(PYSPARK_VENV) || { apt-get install -y python3-venv && python3 -m venv $(PYSPARK_VENV); }; }
+	@$(PYSPARK_VENV)/bin/python -c 'import pyspark' 2>/dev/null || $(PYSPARK_VENV)/bin/pip install --quiet pyspark==4.3.0
+
+# PySpark's own StreamingQueryProgress reads every progress line a run writes
+# (a crash-and-restart scenario: five queries, two runs of one), and the real
+# Spark progress fixtures, checked by the same rules.
+progress-check: release pyspark-venv
+	rm -rf .build/progress-check
+	$(SIM_RELEASE) run crash-restart --out .build/progress-check > /dev/null
+	$(PYSPARK_VENV)/bin/python scripts/check_progress_pyspark.py .build/progress-check/progress/*.jsonl \
+		$(wildcard Tests/PlanningTests/Fixtures/spark/*/*.progress.jsonl)
 
 clean:
 	rm -rf .build

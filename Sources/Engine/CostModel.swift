@@ -35,6 +35,8 @@ public struct CommitLatency: Sendable, Equatable {
 ///     (first batch since start or restart ? startupMicros : 0)
 ///     + batchOverheadMicros
 ///     + ((decode + validate) x rows in + write x rows out) / executorCores
+///     + ioRead x rows in + ioWrite x rows out        (not divided by cores)
+///     + statePerMillionKeys x keys in state / 1e6     (not divided by cores)
 ///
 /// followed by one commit per sink, each `commitLatency` (drawn from the
 /// job's seeded stream). Per-record costs are in nanoseconds so that small
@@ -51,7 +53,15 @@ public struct JobProfile: Sendable, Equatable {
     public var validateNanosPerRecord: Int64
     /// Charged per row written (all sinks together).
     public var writeNanosPerRecord: Int64
-    /// Per-record work is divided by this (>= 1).
+    /// Per-record work that more cores do not speed up (I/O-bound: object
+    /// store reads and writes, small-file commits): charged in full whatever
+    /// `executorCores` is.
+    public var ioReadNanosPerRecord: Int64 = 0
+    public var ioWriteNanosPerRecord: Int64 = 0
+    /// Per batch, per million keys in the state store when the batch starts
+    /// (the state-size effect of a stateful query: loading, snapshotting).
+    public var statePerMillionKeysMicros: Int64 = 0
+    /// CPU per-record work (decode, validate, write) is divided by this (>= 1).
     public var executorCores: Int
     /// Latency of one table commit (one attempt), per sink.
     public var commitLatency: CommitLatency
@@ -184,11 +194,15 @@ struct ActiveCost {
 
 extension JobProfile {
     /// The processing part of a batch (before its commits), exact in integers.
-    func processingMicros(rowsIn: Int64, rowsOut: Int64, firstBatch: Bool, cost: ActiveCost) -> Micros {
+    func processingMicros(rowsIn: Int64, rowsOut: Int64, stateKeys: Int64 = 0, firstBatch: Bool,
+                          cost: ActiveCost) -> Micros {
         let perRecordNanos = (decodeNanosPerRecord + validateNanosPerRecord) * rowsIn + writeNanosPerRecord * rowsOut
         let scaled = ActiveCost.scale(perRecordNanos, by: cost.perRecordFactor)
-        let work = scaled / Int64(max(1, executorCores)) / 1_000
-        return (firstBatch ? startupMicros : 0) + batchOverheadMicros + cost.extraBatchMicros + work
+        let ioNanos = ActiveCost.scale(ioReadNanosPerRecord * rowsIn + ioWriteNanosPerRecord * rowsOut,
+                                       by: cost.perRecordFactor)
+        let work = (scaled / Int64(max(1, executorCores)) + ioNanos) / 1_000
+        let state = statePerMillionKeysMicros * stateKeys / 1_000_000
+        return (firstBatch ? startupMicros : 0) + batchOverheadMicros + cost.extraBatchMicros + work + state
     }
 
     func commitMicros(_ rng: inout RandomStream, cost: ActiveCost) -> Micros {

@@ -228,6 +228,7 @@ final class GoldLogic: MicroBatchLogic {
         pendingDrops.removeAll()
         var out = BatchOutput(rowsOut: [0])
         out.maxEventMs = [nil, nil]
+        out.eventTimeStats = [nil, nil]
         for (k, silver) in inputs.enumerated() {
             for r in Int(e.startOffsets[k]) ..< Int(e.endOffsets[k]) {
                 out.rowsIn += 1
@@ -235,6 +236,8 @@ final class GoldLogic: MicroBatchLogic {
                 let eventSeconds = silver.timestampMicros(r) / Time.microsPerSecond
                 let eventMs = eventSeconds * 1_000
                 if out.maxEventMs[k] == nil || eventMs > out.maxEventMs[k]! { out.maxEventMs[k] = eventMs }
+                if out.eventTimeStats[k] == nil { out.eventTimeStats[k] = EventTimeStats() }
+                out.eventTimeStats[k]!.add(eventMs)
                 if eventMs <= lateThresholdMs {
                     out.lateRows += 1
                     pendingDrops.append(drop(.late, e, silver, r, eventMs, lateThresholdMs))

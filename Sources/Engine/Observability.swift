@@ -80,6 +80,33 @@ public struct BatchRecord: Sendable, Equatable {
     public var stateBytes: Int64
     public var stateExceedsMemory: Bool
     public var outcome: BatchOutcome
+    /// Per watermark input (Gold: silver_binance, silver_kraken), the event
+    /// times the batch read; empty for jobs without event time.
+    public var eventTimeStats: [EventTimeStats?] = []
+    /// Per source position, the latest offsets available when the batch was
+    /// planned (before `maxOffsetsPerTrigger`); a re-run batch: its end offsets.
+    public var latestOffsets: [Int64] = []
+    /// When the run's previous trigger fired (nil for the run's first trigger).
+    public var previousTriggerMicros: Micros?
+}
+
+/// Spark's `EventTimeStats`: count, min, max and running average of the
+/// event times (ms) one watermarked input saw in a batch. The average is
+/// updated as Spark does (`avg += (t - avg) / count`, in doubles), so it
+/// prints the same value.
+public struct EventTimeStats: Sendable, Equatable {
+    public var count: Int64 = 0
+    public var minMs: Int64 = .max
+    public var maxMs: Int64 = .min
+    public var avgMs: Double = 0
+
+    public init() {}
+
+    public mutating func add(_ ms: Int64) {
+        count += 1
+        minMs = min(minMs, ms); maxMs = max(maxMs, ms)
+        avgMs += (Double(ms) - avgMs) / Double(count)
+    }
 }
 
 public enum LogLevel: String, Sendable { case info = "INFO", warn = "WARN", error = "ERROR" }

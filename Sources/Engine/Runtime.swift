@@ -169,6 +169,9 @@ struct BatchOutput {
     var maxEventMs: [Int64?] = []
     /// A task threw: the batch fails before any commit.
     var taskFailure: String?
+    /// Per watermark input: what Spark's `EventTimeWatermarkExec` accumulates
+    /// (every row of the input, late ones included); nil = no rows.
+    var eventTimeStats: [EventTimeStats?] = []
 }
 
 /// The job-specific part of a micro-batch query: sources, transformation, sinks.

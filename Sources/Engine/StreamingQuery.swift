@@ -57,6 +57,9 @@ final class StreamingQuery {
     private var inFlightOutput: BatchOutput?
     private var inFlightNextTrigger: Micros = 0
     private(set) var batchesBehind = 0
+    /// When the previous trigger of this run fired (a batch or not): Spark's
+    /// `lastTriggerStartTimestamp`, the divisor of `inputRowsPerSecond`.
+    private var lastTriggerMicros: Micros?
 
     init(config: JobConfig, profile: JobProfile, logic: MicroBatchLogic, pipeline: Pipeline, queryId: String,
          streams: RandomStreams) {
@@ -85,6 +88,7 @@ final class StreamingQuery {
             pipeline.processStarted(job, run: runNumber, at: now)
             firstBatchPending = true
             lastExecutedWatermarkMs = nil
+            lastTriggerMicros = nil
             if logic.watermarkInputs > 0 {
                 var w = WatermarkTracker(inputs: logic.watermarkInputs, delayMs: pipeline.config.watermarkDelayMicros / 1_000)
                 // MicroBatchExecution.populateStartOffsets: the offset log's value,
@@ -174,6 +178,9 @@ final class StreamingQuery {
 
     private func trigger(_ t: Micros) {
         let next = nextBatchTime(t)
+        let previousTrigger = lastTriggerMicros
+        lastTriggerMicros = t
+        var latest: [Int64] = []
         let entry: OffsetLogEntry
         var isReplay = false, isNoData = false
         if let last = offsetLog.last, last.batchId > lastCommittedBatchId {
@@ -186,6 +193,7 @@ final class StreamingQuery {
             }
             var start = offsetLog.last?.endOffsets ?? initialStart!
             var end = logic.availableOffsets(at: t)
+            latest = end
             // New source partitions start at their earliest offset (the log start).
             if start.count < end.count { start += logic.initialOffsets()[start.count ..< end.count] }
             if let limit = config.maxOffsetsPerTrigger { end = RateLimit.apply(limit: limit, from: start, until: end) }
@@ -224,6 +232,8 @@ final class StreamingQuery {
             behind: false, watermarkMs: entry.batchWatermarkMs, lateThresholdMs: lateThreshold, lateRows: 0,
             duplicateRows: 0, stateKeys: logic.stateKeys, stateBytes: 0, stateExceedsMemory: false,
             outcome: .inFlightAtEnd)
+        inFlight!.latestOffsets = latest.isEmpty ? entry.endOffsets : latest
+        inFlight!.previousTriggerMicros = previousTrigger
         inFlightNextTrigger = next
         if !isReplay, let plan = pipeline.takeCrash(job, .afterOffsetLog, at: t) {
             return crash(at: t, point: .afterOffsetLog, restartAfter: plan.restartAfterMicros)
@@ -235,9 +245,11 @@ final class StreamingQuery {
         for i in 0..<output.rowsOut.count { inFlight!.sinks[i].rows = output.rowsOut[i] }
         inFlight!.lateRows = output.lateRows
         inFlight!.duplicateRows = output.duplicateRows
+        inFlight!.eventTimeStats = output.eventTimeStats
         let cost = ActiveCost(pipeline.config.overrides, job: job, table: nil, at: t)
         let processing = profile.processingMicros(rowsIn: Int64(output.rowsIn),
                                                   rowsOut: Int64(output.rowsOut.reduce(0, +)),
+                                                  stateKeys: Int64(inFlight!.stateKeys),
                                                   firstBatch: firstBatchPending, cost: cost)
         firstBatchPending = false
         let inc = incarnation

@@ -45,7 +45,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Folder of cost profiles (default: scenarios/profiles; the production profile is built in).")
     var profiles: String?
 
-    @Option(help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om and the alert's promtool files.")
+    @Option(help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
     var out: String?
 
     @OptionGroup var scrape: ScrapeOption
@@ -73,6 +73,7 @@ struct ReplayCommand: ParsableCommand {
         if let out {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
             try outcome.writePrometheusFiles(to: out, source: "replay of " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+            try ProgressExport.write(outcome.progress, to: out)
         }
         switch format.format {
         case .text: printReplayText(outcome)

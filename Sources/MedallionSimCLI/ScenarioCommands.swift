@@ -106,7 +106,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Override the scenario's seed.")
     var seed: UInt64?
 
-    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om and the alert's promtool files.")
+    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
     var out: String?
 
     @OptionGroup var options: ScenarioOptions
@@ -120,6 +120,7 @@ struct Run: ParsableCommand {
         if let out {
             try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
             try outcome.writePrometheusFiles(to: out)
+            try ProgressExport.write(outcome.progress, to: out)
         }
         switch format.format {
         case .text: printText(outcome, options)

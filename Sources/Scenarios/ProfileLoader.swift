@@ -15,6 +15,9 @@ public enum ProfileLoader {
     static let keys = ["startup", "batch_overhead", "decode_per_record", "validate_per_record", "write_per_record",
                        "executor_cores", "commit_latency_median", "commit_latency_sigma", "commit_latency_max",
                        "state_bytes_per_key", "executor_memory_mib", "restart_delay"]
+    /// Optional (0 when absent): work more cores do not speed up, and the
+    /// state-size effect. `calibrate` writes them.
+    static let optionalKeys = ["io_read_per_record", "io_write_per_record", "state_per_million_keys"]
 
     /// The profile `name` from `directory`, or the built-in one.
     public static func load(name: String, directory: String = "scenarios/profiles") throws(InputError) -> CostProfile {
@@ -51,13 +54,14 @@ public enum ProfileLoader {
     }
 
     static func jobProfile(_ node: YAMLNode) throws(InputError) -> JobProfile {
-        let m = try node.mapping(allowed: keys)
+        let m = try node.mapping(allowed: keys + optionalKeys)
         for k in keys where m[k] == nil { throw node.error("missing '\(k)'") }
         func nanos(_ k: String) throws(InputError) -> Int64 { try m.required(k).duration() * 1_000 }
         let sigmaNode = try m.required("commit_latency_sigma")
         let sigma = try sigmaNode.decimal()
         guard sigma.units >= 0 && sigma.units <= 5 * Decimal8.unitsPerWhole else { throw sigmaNode.error("must be in [0, 5]") }
-        return JobProfile(
+        func optionalMicros(_ k: String) throws(InputError) -> Int64 { try m[k]?.duration() ?? 0 }
+        var p = JobProfile(
             startupMicros: try m.required("startup").duration(),
             batchOverheadMicros: try m.required("batch_overhead").duration(),
             decodeNanosPerRecord: try nanos("decode_per_record"),
@@ -71,5 +75,9 @@ public enum ProfileLoader {
             stateBytesPerKey: try m.required("state_bytes_per_key").int(in: 0...1_000_000),
             executorMemoryBytes: try m.required("executor_memory_mib").int(in: 1...16_777_216) * 1_048_576,
             restartDelayMicros: try m.required("restart_delay").duration())
+        p.ioReadNanosPerRecord = try optionalMicros("io_read_per_record") * 1_000
+        p.ioWriteNanosPerRecord = try optionalMicros("io_write_per_record") * 1_000
+        p.statePerMillionKeysMicros = try optionalMicros("state_per_million_keys")
+        return p
     }
 }
