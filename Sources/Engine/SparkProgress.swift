@@ -183,7 +183,7 @@ public enum SparkProgress {
     /// a fraction so that it reads back as a double (`0.0`, not `0`).
     static func number(_ v: Double) -> JSONValue { .number(javaDouble(v)) }
 
-    static func javaDouble(_ v: Double) -> String {
+    public static func javaDouble(_ v: Double) -> String {
         let s = "\(v)"
         return s.contains(".") || s.contains("e") || s.contains("E") ? s : s + ".0"
     }

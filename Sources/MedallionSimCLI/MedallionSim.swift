@@ -13,7 +13,7 @@ struct MedallionSim: ParsableCommand {
         commandName: "medallion-sim",
         abstract: "Deterministic simulation and replay of a Kafka -> Spark -> Iceberg medallion pipeline.",
         discussion: "Exit status: 0 all checks hold, 1 a check or golden comparison failed, 2 bad input or usage.",
-        subcommands: [Run.self, Check.self, Bless.self, WhatIf.self, WhatIfMerge.self, Explore.self, ReplayCommand.self, RecordCommand.self, Bench.self]
+        subcommands: [Run.self, Check.self, Bless.self, WhatIf.self, WhatIfMerge.self, Explore.self, ReplayCommand.self, RecordCommand.self, Calibrate.self, Bench.self]
     )
 }
 
@@ -21,7 +21,7 @@ struct MedallionSim: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (use a release build).",
-        subcommands: [BenchCodec.self, BenchExchanges.self, BenchEngine.self, BenchWhatIf.self, BenchReplay.self, BenchSources.self]
+        subcommands: [BenchCodec.self, BenchExchanges.self, BenchEngine.self, BenchWhatIf.self, BenchReplay.self, BenchSources.self, BenchCalibrate.self]
     )
 }
 
