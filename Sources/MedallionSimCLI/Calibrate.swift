@@ -4,6 +4,7 @@ import Foundation
 import Kernel
 import Codec
 import Planning
+import Replay
 import Scenarios
 
 /// `medallion-sim calibrate LOG...` (docs/CALIBRATION.md): fits cost-profile
@@ -48,6 +49,18 @@ struct Calibrate: ParsableCommand {
     @Option(help: "executor_cores for the fitted jobs (default: the base profile's).")
     var cores: Int?
 
+    @Option(name: .customLong("predict-capture"), help: "A held-out run's capture: predict the fitted queries' batches on its arrivals.")
+    var predictCapture: String?
+
+    @Option(name: .customLong("predict-log"), help: "The held-out run's real progress log, to compare the prediction with.")
+    var predictLog: String?
+
+    @Option(help: "The held-out run's trigger interval (with --predict-capture).")
+    var trigger = "4s"
+
+    @Option(help: "Headroom for the smallest-trigger search (with --predict-capture).")
+    var headroom = "10s"
+
     @OptionGroup var format: FormatOption
 
     func run() throws {
@@ -86,12 +99,60 @@ struct Calibrate: ParsableCommand {
             try Data(ProfileWriter.yaml(profile, header: header).utf8).write(to: URL(fileURLWithPath: out))
         }
         if let html { try Data(result.html.utf8).write(to: URL(fileURLWithPath: html)) }
+        var predictionText = ""
+        var predictionJSON: [JSONValue] = []
+        if let cap = predictCapture {
+            guard let logPath = predictLog else {
+                throw InputError(file: "--predict-log", line: 0, problem: "--predict-capture needs --predict-log (the run's real progress)")
+            }
+            let triggerMs: Int64, headroomMs: Int64
+            do {
+                triggerMs = try DurationParser.parse(trigger) / 1_000
+                headroomMs = try DurationParser.parse(headroom) / 1_000
+            } catch { throw InputError(file: "--trigger/--headroom", line: 0, problem: "\(error)") }
+            let capture = try CaptureReader.load(path: cap)
+            let real = try ProgressLogReader.read(try readLog(logPath), file: logPath)
+            for f in result.fits {
+                let mine = real.filter { $0.name == f.name && $0.executed }
+                guard let first = mine.first else {
+                    throw InputError(file: logPath, line: 0, problem: "no executed batch of query '\(f.name)' to compare with")
+                }
+                let topics: Set<String> = f.name.contains("gold") ? [ExchangeName.binance.topic, ExchangeName.kraken.topic]
+                    : [f.name.contains("kraken") ? ExchangeName.kraken.topic : ExchangeName.binance.topic]
+                let arrivals = Predictor.arrivals(capture, topics: topics)
+                let pred = Predictor.run(fit: f, arrivals: arrivals, startMs: first.timestampMs, triggerMs: triggerMs)
+                let r = RunFigures(durationsMs: mine.map(\.batchDurationMs), triggerMs: triggerMs)
+                let p = RunFigures(durationsMs: pred.batchDurationsMs, triggerMs: triggerMs)
+                let modelTrigger = Predictor.smallestTrigger(fit: f, arrivals: arrivals, startMs: first.timestampMs, headroomMs: headroomMs)
+                let realNeed = ((mine.dropFirst().map(\.batchDurationMs).max() ?? 0) + headroomMs + 999) / 1000 * 1000
+                func err(_ a: Int64, _ b: Int64) -> String { b == 0 ? "n/a" : "\(Calibrator.fmt(Double(a - b) * 100 / Double(b), 1))%" }
+                predictionText += "Prediction for \(f.name) on \(cap) (trigger \(trigger)), against \(logPath):\n"
+                predictionText += "  batches after start-up  real \(r.batches)  predicted \(p.batches)\n"
+                predictionText += "  p50 batch duration      real \(r.p50Ms) ms  predicted \(p.p50Ms) ms  (\(err(p.p50Ms, r.p50Ms)))\n"
+                predictionText += "  p99 batch duration      real \(r.p99Ms) ms  predicted \(p.p99Ms) ms  (\(err(p.p99Ms, r.p99Ms)))\n"
+                predictionText += "  batches behind          real \(r.behind)  predicted \(p.behind)\n"
+                predictionText += "  keeps up                real \(r.keepsUp ? "yes" : "no")  predicted \(p.keepsUp ? "yes" : "no")\n"
+                predictionText += "  smallest trigger with \(headroom) headroom: model \(modelTrigger.map { "\($0 / 1000)s" } ?? "> 10m"), real run's slowest batch + \(headroom): \(realNeed / 1000)s\n"
+                predictionJSON.append(.object([
+                    "query": .string(f.name), "trigger_ms": .int(triggerMs),
+                    "real": .object(["batches": .int(r.batches), "p50_ms": .int(r.p50Ms), "p99_ms": .int(r.p99Ms),
+                                     "behind": .int(r.behind), "keeps_up": .bool(r.keepsUp)]),
+                    "predicted": .object(["batches": .int(p.batches), "p50_ms": .int(p.p50Ms), "p99_ms": .int(p.p99Ms),
+                                          "behind": .int(p.behind), "keeps_up": .bool(p.keepsUp)]),
+                    "smallest_trigger_ms": .optional(modelTrigger), "real_slowest_plus_headroom_ms": .int(realNeed),
+                ]))
+            }
+        }
         switch format.format {
         case .text:
             print(result.text, terminator: "")
             for n in profileNotes { print("note: \(n)") }
             if let out { print("profile written to \(out)") }
-        case .json: print(result.json.pretty, terminator: "")
+            print(predictionText, terminator: "")
+        case .json:
+            var j = result.json
+            if case .object(var o) = j, predictCapture != nil { o["predictions"] = .array(predictionJSON); j = .object(o) }
+            print(j.pretty, terminator: "")
         }
     }
 
