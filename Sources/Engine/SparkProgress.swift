@@ -131,7 +131,7 @@ public enum SparkProgress {
         case .silverBinance, .silverKraken:
             o["sink"] = .object(["description": .string("ForeachBatchSink"), "numOutputRows": .int(-1)])
         default:
-            o["sink"] = .object(["description": .string("IcebergSink[\(b.job.sinkTables[0].rawValue)]"),
+            o["sink"] = .object(["description": .string("IcebergSink[\(b.sinks.first?.table.rawValue ?? b.job.rawValue)]"),
                                  "numOutputRows": .int(written)])
         }
         if b.job == .gold {

@@ -45,7 +45,7 @@ extension CalibrationResult {
             }
             j.statePerMillionKeysMicros = micros(ms("per_million_state_keys") ?? 0)
             if let m = ms("commit_median") {
-                let sinks = max(1, job.sinkTables.count)
+                let sinks = job == .silverBinance || job == .silverKraken ? 2 : 1   // Silver commits its table and the DLQ
                 j.commitLatency = CommitLatency(medianMicros: micros(m / Double(sinks)), sigma: min(5, ((ms("commit_sigma") ?? 0) * 100).rounded() / 100),
                                                 maxMicros: j.commitLatency.maxMicros)
             } else {
