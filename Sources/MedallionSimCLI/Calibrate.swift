@@ -120,10 +120,13 @@ struct Calibrate: ParsableCommand {
                 let topics: Set<String> = f.name.contains("gold") ? [ExchangeName.binance.topic, ExchangeName.kraken.topic]
                     : [f.name.contains("kraken") ? ExchangeName.kraken.topic : ExchangeName.binance.topic]
                 let arrivals = Predictor.arrivals(capture, topics: topics)
-                let pred = Predictor.run(fit: f, arrivals: arrivals, startMs: first.timestampMs, triggerMs: triggerMs)
+                let until = mine.last!.timestampMs
+                let pred = Predictor.run(fit: f, arrivals: arrivals, startMs: first.timestampMs, triggerMs: triggerMs,
+                                         untilMs: until)
                 let r = RunFigures(durationsMs: mine.map(\.batchDurationMs), triggerMs: triggerMs)
                 let p = RunFigures(durationsMs: pred.batchDurationsMs, triggerMs: triggerMs)
-                let modelTrigger = Predictor.smallestTrigger(fit: f, arrivals: arrivals, startMs: first.timestampMs, headroomMs: headroomMs)
+                let modelTrigger = Predictor.smallestTrigger(fit: f, arrivals: arrivals, startMs: first.timestampMs,
+                                                             headroomMs: headroomMs, untilMs: until)
                 let realNeed = ((mine.dropFirst().map(\.batchDurationMs).max() ?? 0) + headroomMs + 999) / 1000 * 1000
                 func err(_ a: Int64, _ b: Int64) -> String { b == 0 ? "n/a" : "\(Calibrator.fmt(Double(a - b) * 100 / Double(b), 1))%" }
                 predictionText += "Prediction for \(f.name) on \(cap) (trigger \(trigger)), against \(logPath):\n"

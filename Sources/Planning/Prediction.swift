@@ -32,7 +32,10 @@ public enum Predictor {
         return out.sorted()
     }
 
-    public static func run(fit: QueryFit, arrivals: [Micros], startMs: Int64, triggerMs: Int64) -> QueryPrediction {
+    /// Batches whose trigger fires after `untilMs` (the real run's last batch,
+    /// when comparing with a run that stopped with a backlog) are not run.
+    public static func run(fit: QueryFit, arrivals: [Micros], startMs: Int64, triggerMs: Int64,
+                           untilMs: Int64 = .max) -> QueryPrediction {
         func v(_ k: String) -> Double { fit.parameter(k)?.value ?? 0 }
         let startup = v("startup"), overhead = v("batch_overhead"), read = v("per_row_read")
         let written = v("per_row_written"), state = v("per_million_state_keys"), commit = v("commit_median")
@@ -42,7 +45,7 @@ public enum Predictor {
         var first = true
         var out = QueryPrediction(batchDurationsMs: [], startsMs: [], rows: [])
         let lastArrivalMs = (arrivals.last ?? 0) / Time.microsPerMilli
-        while consumed < arrivals.count {
+        while consumed < arrivals.count && t <= untilMs {
             let next = (t / triggerMs) * triggerMs + triggerMs
             // Rows available at the trigger instant (ms clock, as planning sees them).
             var avail = consumed
@@ -66,10 +69,11 @@ public enum Predictor {
 
     /// The smallest trigger (whole seconds, up to 10 min) whose batches all
     /// (the start-up batch aside) leave `headroomMs` free.
-    public static func smallestTrigger(fit: QueryFit, arrivals: [Micros], startMs: Int64, headroomMs: Int64) -> Int64? {
+    public static func smallestTrigger(fit: QueryFit, arrivals: [Micros], startMs: Int64, headroomMs: Int64,
+                                       untilMs: Int64 = .max) -> Int64? {
         var s: Int64 = 1_000
         while s <= 600_000 {
-            let p = run(fit: fit, arrivals: arrivals, startMs: startMs, triggerMs: s)
+            let p = run(fit: fit, arrivals: arrivals, startMs: startMs, triggerMs: s, untilMs: untilMs)
             if p.batchDurationsMs.dropFirst().allSatisfy({ $0 + headroomMs <= s }) { return s }
             s += 1_000
         }
