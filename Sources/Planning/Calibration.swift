@@ -29,6 +29,9 @@ public struct QueryFit: Sendable {
     /// Batch by batch, in log order: observed and fitted batch duration (ms).
     public var points: [(file: String, batchId: Int64, startup: Bool, observedMs: Double, fittedMs: Double)]
     public var notes: [String]
+    /// Steady-state residuals (observed - model, ms, commits excluded), in
+    /// log order: what the model does not explain, resampled by predictions.
+    public var residualsMs: [Double] = []
 
     public func parameter(_ key: String) -> FittedParameter? { parameters.first { $0.key == key } }
 }
@@ -45,8 +48,8 @@ public struct CalibrationResult: Sendable {
 ///         = overhead + perRowRead x numInputRows + perRowWritten x rowsWritten
 ///           + perMillionStateKeys x stateKeys / 1e6          (+ startup on a run's first batch)
 ///
-/// by ordinary least squares over every executed batch except each run's
-/// first; start-up is what each run's first batch took beyond that; the
+/// by robust least squares (Huber) over every executed batch except each
+/// run's first; start-up is what each run's first batch took beyond that; the
 /// checkpoint commits (walCommit + commitOffsets) are fitted as a log-normal.
 /// A regressor whose values barely vary (coefficient of variation below
 /// 0.15, or fewer than 3 distinct values), or that moves with rows read
@@ -128,7 +131,7 @@ public enum Calibrator {
         let p = columns.count + 1
         if steady.count > p {
             let x = steady.indices.map { i in [1.0] + columns.map { $0.values[i] } }
-            if let (b, s, rr, rm) = ols(x, y) { beta = b; se = s; r2 = rr; rmse = rm }
+            if let (b, s, rr, rm) = huber(x, y) { beta = b; se = s; r2 = rr; rmse = rm }
             else { notes.append("the regression is singular; only the mean batch duration is reported") }
         } else {
             notes.append("\(steady.count) steady-state batches: too few to fit \(p) parameters")
@@ -208,38 +211,72 @@ public enum Calibrator {
             points.append((r.file, r.batchId, first[i], Double(r.batchDurationMs), fitted))
         }
         let files = all.reduce(into: [String]()) { if !$0.contains($1.file) { $0.append($1.file) } }
-        return QueryFit(name: name, files: files, batches: executed.count, runs: seenRun.count, idleIgnored: idle,
+        let residuals = steady.map { Double(executed[$0].batchDurationMs - executed[$0].commitMs) - predictSteady(executed[$0]) }
+        var fit = QueryFit(name: name, files: files, batches: executed.count, runs: seenRun.count, idleIgnored: idle,
                         parameters: params, rSquared: r2, rmseMs: rmse,
                         points: points.map { (file: $0.0, batchId: $0.1, startup: $0.2, observedMs: $0.3, fittedMs: $0.4) },
                         notes: notes)
+        fit.residualsMs = residuals
+        return fit
     }
 
     // MARK: Numerics
 
     /// OLS: coefficients, standard errors, R², RMSE; nil when XᵀX is singular.
-    static func ols(_ x: [[Double]], _ y: [Double]) -> ([Double], [Double], Double, Double)? {
+    static func ols(_ x: [[Double]], _ y: [Double], weights: [Double]? = nil) -> ([Double], [Double], Double, Double)? {
         let n = x.count, p = x[0].count
+        let w = weights ?? [Double](repeating: 1, count: n)
         var xtx = [[Double]](repeating: [Double](repeating: 0, count: p), count: p)
         var xty = [Double](repeating: 0, count: p)
         for i in 0..<n {
             for a in 0..<p {
-                xty[a] += x[i][a] * y[i]
-                for b in 0..<p { xtx[a][b] += x[i][a] * x[i][b] }
+                xty[a] += w[i] * x[i][a] * y[i]
+                for b in 0..<p { xtx[a][b] += w[i] * x[i][a] * x[i][b] }
             }
         }
         guard let inv = invert(xtx) else { return nil }
         let beta = (0..<p).map { a in (0..<p).reduce(0.0) { $0 + inv[a][$1] * xty[$1] } }
-        var rss = 0.0
+        var rss = 0.0, wrss = 0.0
         let mean = y.reduce(0, +) / Double(n)
         var tss = 0.0
         for i in 0..<n {
             let f = (0..<p).reduce(0.0) { $0 + beta[$1] * x[i][$1] }
             rss += (y[i] - f) * (y[i] - f)
+            wrss += w[i] * (y[i] - f) * (y[i] - f)
             tss += (y[i] - mean) * (y[i] - mean)
         }
-        let sigma2 = rss / Double(max(1, n - p))
+        let sigma2 = wrss / Double(max(1, n - p))
         let se = (0..<p).map { (sigma2 * max(0, inv[$0][$0])).squareRoot() }
         return (beta, se, tss > 0 ? 1 - rss / tss : 0, (rss / Double(n)).squareRoot())
+    }
+
+    /// Huber M-estimation by iteratively reweighted least squares (k = 1.345,
+    /// scale = MAD / 0.6745): batches slowed by something outside the model
+    /// (a stalled machine, a GC pause) count less than in plain least
+    /// squares, so the coefficients describe the typical batch; the outliers
+    /// stay in the residuals, which the prediction resamples.
+    static func huber(_ x: [[Double]], _ y: [Double]) -> ([Double], [Double], Double, Double)? {
+        var w = [Double](repeating: 1, count: y.count)
+        guard var fit = ols(x, y) else { return nil }
+        for _ in 0..<50 {
+            let r = y.indices.map { i in y[i] - zip(fit.0, x[i]).reduce(0.0) { $0 + $1.0 * $1.1 } }
+            let med = median(r)
+            let scale = median(r.map { abs($0 - med) }) / 0.6745
+            guard scale > 0 else { break }
+            let k = 1.345 * scale
+            let nw = r.map { abs($0) <= k ? 1.0 : k / abs($0) }
+            if zip(nw, w).allSatisfy({ abs($0 - $1) < 1e-9 }) { break }
+            w = nw
+            guard let next = ols(x, y, weights: w) else { return nil }
+            fit = next
+        }
+        return fit
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// Gauss-Jordan with partial pivoting; nil when singular.

@@ -11,7 +11,10 @@ import Replay
 ///
 ///     startup (first) + overhead + perRowRead x rows + perRowWritten x rows
 ///       + perMillionStateKeys x keys in state / 1e6 + checkpoint commits (median)
+///       + a residual of the fit, drawn (seeded) from the fitted batches' residuals
 ///
+/// The residual draw carries what the model does not explain (stalls, GC,
+/// a busy machine) into the prediction's tail, as the fitted runs had it.
 /// Rows written are taken equal to rows read (Gold's duplicates and late rows
 /// are under 2% of the fixtures' traffic) and every row read adds a state key.
 public struct QueryPrediction: Sendable {
@@ -35,7 +38,7 @@ public enum Predictor {
     /// Batches whose trigger fires after `untilMs` (the real run's last batch,
     /// when comparing with a run that stopped with a backlog) are not run.
     public static func run(fit: QueryFit, arrivals: [Micros], startMs: Int64, triggerMs: Int64,
-                           untilMs: Int64 = .max) -> QueryPrediction {
+                           untilMs: Int64 = .max, seed: UInt64 = 1) -> QueryPrediction {
         func v(_ k: String) -> Double { fit.parameter(k)?.value ?? 0 }
         let startup = v("startup"), overhead = v("batch_overhead"), read = v("per_row_read")
         let written = v("per_row_written"), state = v("per_million_state_keys"), commit = v("commit_median")
@@ -43,6 +46,8 @@ public enum Predictor {
         var consumed = 0
         var keys: Int64 = 0
         var first = true
+        var rng = RandomStreams(seed: seed).stream("calibrate.residuals")
+        let residuals = fit.residualsMs
         var out = QueryPrediction(batchDurationsMs: [], startsMs: [], rows: [])
         let lastArrivalMs = (arrivals.last ?? 0) / Time.microsPerMilli
         while consumed < arrivals.count && t <= untilMs {
@@ -58,6 +63,7 @@ public enum Predictor {
             }
             var d = overhead + (read + written) * Double(rows) + state * Double(keys) / 1_000_000 + commit
             if first { d += startup; first = false }
+            else if !residuals.isEmpty { d += residuals[Int(rng.nextUInt64() % UInt64(residuals.count))] }
             let dur = max(1, Int64(d.rounded()))
             out.batchDurationsMs.append(dur); out.startsMs.append(t); out.rows.append(rows)
             keys += rows
