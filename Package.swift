@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Broker", "Codec", "Kernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "Engine", "Exchanges", "Codec", "Kernel"]),
         .testTarget(name: "ChecksTests", dependencies: ["TestSupport", "Checks", "Scenarios", "Replay", "Engine", "Codec", "Broker", "Kernel"]),
-        .testTarget(name: "PlanningTests", dependencies: ["TestSupport", "Planning", "Checks", "Scenarios", "Engine", "Kernel"], exclude: ["Fixtures"]),
+        .testTarget(name: "PlanningTests", dependencies: ["TestSupport", "Planning", "Checks", "Scenarios", "Engine", "Kernel", "Replay"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI", "TestSupport"]),
     ]
 )
