@@ -89,12 +89,25 @@ public enum ReferenceTradeReader {
     struct Cursor {
         let b: [UInt8]
         var i: Int
-        mutating func long() -> Int64? {
+        /// A zigzag varint holding a 64-bit long: at most 10 bytes, and the
+        /// 10th may carry only the 64th bit (a value beyond 64 bits is not
+        /// an Avro long).
+        mutating func long() -> Int64? { varint(maxBytes: 10) }
+        /// An int (enum indices): at most 5 bytes, the value within 32 bits.
+        mutating func int() -> Int64? {
+            guard let v = varint(maxBytes: 5), v >= Int64(Int32.min), v <= Int64(Int32.max) else { return nil }
+            return v
+        }
+        mutating func varint(maxBytes: Int) -> Int64? {
             var v: UInt64 = 0, shift: UInt64 = 0
-            while i < b.count, shift < 70 {
+            for k in 0..<maxBytes {
+                guard i < b.count else { return nil }
                 let byte = b[i]; i += 1
                 v |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1))) }
+                if byte & 0x80 == 0 {
+                    if k == maxBytes - 1 && byte > (maxBytes == 10 ? 1 : 0x0F) { return nil }
+                    return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
+                }
                 shift += 7
             }
             return nil
@@ -104,7 +117,32 @@ public enum ReferenceTradeReader {
             defer { i += Int(n) }
             return b[i..<(i + Int(n))]
         }
+        /// An Avro string is UTF-8 by definition: other bytes are unreadable.
         mutating func string() -> String? { bytes().flatMap { String(validating: $0, as: UTF8.self) } }
+        /// A map key: a string, and (the codec's limit, libavro keeps keys
+        /// as C strings) without NUL.
+        mutating func key() -> String? {
+            guard let k = bytes(), !k.contains(0) else { return nil }
+            return String(validating: k, as: UTF8.self)
+        }
+        /// The items of one array or map: nil when a count or a declared
+        /// block size is impossible; `body` reads one item.
+        mutating func blocks(_ body: (inout Cursor) -> Bool) -> Bool {
+            while true {
+                guard var n = long() else { return false }
+                if n == 0 { return true }
+                var blockEnd = -1
+                if n < 0 {
+                    guard n != Int64.min else { return false }
+                    n = -n
+                    guard let size = long(), size >= 0, size <= Int64(b.count - i) else { return false }
+                    blockEnd = i + Int(size)
+                }
+                guard n <= Int64(b.count - i) else { return false }
+                for _ in 0..<n { guard body(&self) else { return false } }
+                if blockEnd >= 0 && i != blockEnd { return false }
+            }
+        }
         mutating func optionalLong() -> Int64?? {
             switch long() {
             case 0: return .some(nil)
@@ -132,7 +170,11 @@ public enum ReferenceTradeReader {
     /// Like `read`, but tells a whole record with bytes after it apart.
     public static func classify(_ message: [UInt8], layouts: Layouts = .standard()) -> Outcome {
         guard let (t, id, end) = parse(message, layouts: layouts) else { return .unreadable }
-        return end == message.count ? .trade(t, schemaId: id) : .trailingBytes
+        // Trailing bytes are told before the field values are read (a decimal
+        // of zero bytes is unreadable), as the codec's pre-scan does.
+        guard end == message.count else { return .trailingBytes }
+        guard let t else { return .unreadable }
+        return .trade(t, schemaId: id)
     }
 
     /// The layout of a framed message's schema id, if it is one of the two.
@@ -145,7 +187,9 @@ public enum ReferenceTradeReader {
         Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
     }
 
-    static func parse(_ message: [UInt8], layouts: Layouts) -> (Trade, Int32, Int)? {
+    /// The trade (nil when a decimal has no bytes), its schema id and where
+    /// the record ends; nil when the bytes are not a record of the layout.
+    static func parse(_ message: [UInt8], layouts: Layouts) -> (Trade?, Int32, Int)? {
         guard message.count >= 5, message[0] == 0 else { return nil }
         let id = schemaId(message)
         guard let layout = layouts.layout(of: id) else { return nil }
@@ -154,16 +198,13 @@ public enum ReferenceTradeReader {
         guard let messageId = c.string(), let tradeId = c.string(), let symbol = c.string(),
               let exchange = c.string(), let assetClass = c.string(), let ts = c.long(),
               let priceBytes = c.bytes(), let qtyBytes = c.bytes(), let currency = c.string(),
-              let sideIndex = c.long(), sideIndex == 0 || sideIndex == 1 else { return nil }
+              let sideIndex = c.int(), sideIndex == 0 || sideIndex == 1 else { return nil }
         var conditions: [String] = []
         if v2 {
-            while true {
-                guard var n = c.long() else { return nil }
-                if n == 0 { break }
-                if n < 0 { n = -n; guard c.long() != nil else { return nil } }  // block byte size
-                guard n <= Int64(message.count) else { return nil }
-                for _ in 0..<n { guard let s = c.string() else { return nil }; conditions.append(s) }
-            }
+            guard c.blocks({ c in
+                guard let s = c.string() else { return false }
+                conditions.append(s); return true
+            }) else { return nil }
         }
         guard let sourceSequence = c.optionalLong(), let ingestion = c.long() else { return nil }
         var platformSequence: Int64? = nil
@@ -175,16 +216,10 @@ public enum ReferenceTradeReader {
             case 0: break
             case 1:
                 var map: [String: String] = [:]
-                while true {
-                    guard var n = c.long() else { return nil }
-                    if n == 0 { break }
-                    if n < 0 { n = -n; guard c.long() != nil else { return nil } }
-                    guard n <= Int64(message.count) else { return nil }
-                    for _ in 0..<n {
-                        guard let k = c.string(), let v = c.string() else { return nil }
-                        map[k] = v
-                    }
-                }
+                guard c.blocks({ c in
+                    guard let k = c.key(), let v = c.string() else { return false }
+                    map[k] = v; return true
+                }) else { return nil }
                 vendor = map
             default: return nil
             }
@@ -194,7 +229,7 @@ public enum ReferenceTradeReader {
             guard let first = b.first else { return nil }
             return Decimal8(units: first & 0x80 != 0 ? .min : .max)  // beyond 64 bits: over precision
         }
-        guard let price = decimal(priceBytes), let quantity = decimal(qtyBytes) else { return nil }
+        guard let price = decimal(priceBytes), let quantity = decimal(qtyBytes) else { return (nil, id, c.i) }
         let t = Trade(messageId: messageId, tradeId: tradeId, symbol: symbol, exchange: exchange, assetClass: assetClass,
                       timestampMicros: ts, price: price, quantity: quantity, currency: currency,
                       side: sideIndex == 0 ? .buy : .sell, tradeConditions: conditions, sourceSequence: sourceSequence,

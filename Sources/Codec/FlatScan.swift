@@ -17,6 +17,7 @@
 /// - varints: at most 10 bytes for long-sized values (the 10th at most 1),
 ///   at most 5 for int and enum (the 5th at most 0x0F, value in Int32);
 /// - lengths, sizes and block sizes: not negative, not beyond the bytes left;
+/// - strings and map keys well-formed UTF-8, map keys without NUL;
 /// - enum and union indices in range; booleans 0 or 1;
 /// - array/map block counts: not Int64.min, within the bytes left and
 ///   within the item budget (all items of the payload <= its byte count);
@@ -30,6 +31,8 @@ final class FlatScan {
     /// Primitives first: `sub` relies on every primitive preceding `union`.
     enum Op: UInt8 {
         case boolean, int, long, float, double, lengthPrefixed, fixed, enumeration
+        /// Length-prefixed bytes that must be well-formed UTF-8.
+        case string
         /// `a`: branch count; `b`: first entry in `ranges` (one per branch).
         case union
         /// `b`: the item sub-program's entry in `ranges`.
@@ -66,7 +69,8 @@ final class FlatScan {
             case .long: steps.append(Step(op: .long))
             case .float: steps.append(Step(op: .float))
             case .double: steps.append(Step(op: .double))
-            case .bytes, .string: steps.append(Step(op: .lengthPrefixed))
+            case .bytes: steps.append(Step(op: .lengthPrefixed))
+            case .string: steps.append(Step(op: .string))
             case .fixed: steps.append(Step(op: .fixed, a: Int32(clamping: n.size)))
             case .enumeration: steps.append(Step(op: .enumeration, a: Int32(n.symbols.count)))
             case .record: for f in n.fields { emit(f.type) }
@@ -211,6 +215,11 @@ final class FlatScan {
         case .lengthPrefixed:
             guard let n = varint(&c, isInt: false) else { return false }
             return skip(&c, n)
+        case .string:
+            guard let n = varint(&c, isInt: false), n >= 0, n <= Int64(c.end - c.pos),
+                  UTF8Check.isValid(c.p + c.pos, Int(n)) else { return false }
+            c.pos += Int(n)
+            return true
         case .fixed: return skip(&c, Int64(s.a))
         case .enumeration:
             guard let idx = varint(&c, isInt: true) else { return false }
@@ -256,7 +265,9 @@ final class FlatScan {
                     c.itemBudget -= Int(count)
                     for _ in 0..<Int(count) {
                         if isMap {
-                            guard let kn = Self.varint(&c, isInt: false), Self.skip(&c, kn) else { return false }
+                            guard let kn = Self.varint(&c, isInt: false), kn >= 0, kn <= Int64(c.end - c.pos),
+                                  UTF8Check.isValid(c.p + c.pos, Int(kn)), UTF8Check.hasNoNUL(c.p + c.pos, Int(kn)) else { return false }
+                            c.pos += Int(kn)
                         }
                         guard sub(from, to, &c) else { return false }
                     }

@@ -279,8 +279,13 @@ private final class WriterReader {
         avro_reader_memory_set_source(reader, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int64(body.count))
         // No block may exceed what this input could need: strings and bytes
         // are at most the body long; generic arrays and maps hold fewer items
-        // than the body has bytes, at well under 64 bytes each.
-        AllocationGuard.begin(capBytes: 64 * 1024 + 64 * body.count)
+        // than the body has bytes (the pre-scan's item budget), each element
+        // under 128 bytes in libavro (a string element is 48), and libavro
+        // doubles an array's storage when it grows. The cap must never refuse
+        // a block a well-formed body needs: a refused growth leaves libavro's
+        // array half-built, and destroying it then crashed (an array of ~100k
+        // empty strings needed 96 bytes per item against a cap of 64).
+        AllocationGuard.begin(capBytes: 64 * 1024 + 256 * body.count)
         if avro_value_read(reader, record) != 0 {
             // Destroy the value (freeing what it owns), then free what libavro
             // leaked; build a fresh value on the next decode.

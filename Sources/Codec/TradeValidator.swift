@@ -47,9 +47,17 @@ public enum TradeValidator {
         if t.exchange != topicExchange.rawValue { return .exchangeMismatch }
         if !currencyIsValid(t.currency, symbol: t.symbol, for: topicExchange) { return .invalidCurrency }
         if t.timestampMicros == 0 || t.timestampMicros < earliestTimestampMicros
-            || t.timestampMicros > t.ingestionTimestampMicros + maxFutureSkewMicros { return .invalidTimestamp }
+            || isAfterSkew(t.timestampMicros, t.ingestionTimestampMicros) { return .invalidTimestamp }
         if let v = t.vendorData, !vendorDataIsValid(v) { return .invalidVendorData }
         return nil
+    }
+
+    /// `timestamp > ingestion + maxFutureSkew`, for every pair of 64-bit
+    /// values a payload can carry (an ingestion time near Int64.max must not
+    /// overflow: timestamp - skew cannot, as timestamp >= 2009 here).
+    @inline(__always)
+    static func isAfterSkew(_ timestamp: Micros, _ ingestion: Micros) -> Bool {
+        timestamp - maxFutureSkewMicros > ingestion
     }
 
     /// A sentence for the DLQ's `error_message`.

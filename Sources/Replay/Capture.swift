@@ -42,6 +42,18 @@ public struct CapturedMessage: Equatable, Sendable {
 /// capture of a few hours of production traffic holds millions of messages,
 /// and replay speed is bounded by how fast they load.
 public struct Capture: Equatable, Sendable {
+    /// Limits on a captured message, checked when a capture is read (and,
+    /// whatever its source, when a replay is built), so that arithmetic on
+    /// them never overflows (a time in ms times 1,000 fits in 64 bits) and no
+    /// per-partition table is sized by a hostile number.
+    /// The latest timestamp: 9999-12-31T23:59:59.999Z.
+    public static let maxTimestampMs: Int64 = 253_402_300_799_999
+    public static let maxAppendTimeMicros: Micros = maxTimestampMs * 1_000 + 999
+    /// A zstd capture decompresses to at most this (hours of production
+    /// traffic are hundreds of MB; a small hostile file can claim any size).
+    public static let maxDecompressedBytes = 4 << 30
+    /// Partitions are numbered below this (real topics have tens to hundreds).
+    public static let maxPartitions: Int32 = 16_384
     public var schemas: [CapturedSchema] = []
     /// Topic names in order of first appearance.
     public private(set) var topics: [String] = []

@@ -38,7 +38,12 @@ public enum CaptureReader {
         if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int {
             out.reserveCapacity(size * 4)  // captures compress about 3:1
         }
-        while let chunk = try r.readChunk() { out.append(contentsOf: chunk) }
+        while let chunk = try r.readChunk() {
+            guard out.count + chunk.count <= Capture.maxDecompressedBytes else {
+                throw InputError(file: path, line: 0, problem: "the capture decompresses to more than the limit of \(Capture.maxDecompressedBytes >> 30) GiB")
+            }
+            out.append(contentsOf: chunk)
+        }
         return out
     }
 }

@@ -110,10 +110,19 @@ extension CaptureReader {
                 }
                 guard !topic.isEmpty else { throw fail("empty topic") }
                 guard partition >= 0 else { throw fail("partition \(partition) is negative") }
+                guard partition < Capture.maxPartitions else {
+                    throw fail("partition \(partition) is beyond the limit (partitions are numbered below \(Capture.maxPartitions))")
+                }
                 guard offset >= 0 else { throw fail("offset \(offset) is negative") }
                 guard ts >= 0 else { throw fail("timestamp_ms \(ts) is negative") }
+                guard ts <= Capture.maxTimestampMs else {
+                    throw fail("timestamp_ms \(ts) is after the limit \(Capture.maxTimestampMs) (9999-12-31T23:59:59.999Z)")
+                }
                 let appendTime = try line.integer("append_time_us", Int64.self)
                 if let a = appendTime, a < 0 { throw fail("append_time_us \(a) is negative") }
+                if let a = appendTime, a > Capture.maxAppendTimeMicros {
+                    throw fail("append_time_us \(a) is after the limit \(Capture.maxAppendTimeMicros) (9999-12-31T23:59:59.999999Z)")
+                }
                 let t = capture.internTopic(topic)
                 let key = Int64(t) << 32 | Int64(partition)
                 if let prev = lastOffset[key], offset <= prev {

@@ -96,7 +96,7 @@ public enum CompactCapture {
     static func decode(_ raw: UnsafeRawBufferPointer, file: String) throws(InputError) -> Capture {
         var c = Capture()
         // Values are most of the file; messages are ~150-250 bytes each at production.
-        c.reserveCapacity(messages: raw.count / 160, valueBytes: raw.count)
+        c.reserveCapacity(messages: min(raw.count / 160, 1 << 20), valueBytes: min(raw.count, 1 << 28))
         var r = Cursor(b: raw, i: magic.count, file: file)
         let registry = SchemaRegistry()
         var lastOffset: [[Int64]] = []  // per topic, per partition; -1 before the first message
@@ -128,7 +128,9 @@ public enum CompactCapture {
                 }
                 let (t, pi) = (Int(ti), Int(p))
                 if pi >= lastOffset[t].count {
-                    guard pi < 1 << 20 else { throw r.fail("partition \(p) is beyond any Kafka topic's") }
+                    guard pi < Int(Capture.maxPartitions) else {
+                        throw r.fail("partition \(p) is beyond the limit (partitions are numbered below \(Capture.maxPartitions))")
+                    }
                     lastOffset[t] += [Int64](repeating: -1, count: pi + 1 - lastOffset[t].count)
                 }
                 let offset = lastOffset[t][pi] + Int64(delta)
@@ -136,10 +138,16 @@ public enum CompactCapture {
                 lastOffset[t][pi] = offset
                 lastTs = lastTs &+ (try r.zigzag())
                 guard lastTs >= 0 else { throw r.fail("negative timestamp") }
+                guard lastTs <= Capture.maxTimestampMs else {
+                    throw r.fail("timestamp_ms \(lastTs) is after the limit \(Capture.maxTimestampMs) (9999-12-31T23:59:59.999Z)")
+                }
                 var append = Capture.unknownAppendTime
                 if tag == 4 {
-                    append = lastTs &* 1_000 &+ (try r.zigzag())
+                    append = lastTs * 1_000 &+ (try r.zigzag())
                     guard append >= 0 else { throw r.fail("negative append time") }
+                    guard append <= Capture.maxAppendTimeMicros else {
+                        throw r.fail("append time \(append) µs is after the limit \(Capture.maxAppendTimeMicros)")
+                    }
                 }
                 let k = try r.varint()
                 var keyIndex: Int32 = -1
@@ -151,6 +159,11 @@ public enum CompactCapture {
             default:
                 throw r.fail("unknown record tag \(tag)")
             }
+        }
+        // A topic is defined before its first message; one defined with none
+        // (which the writer never does) would be a topic without partitions.
+        for (t, offsets) in lastOffset.enumerated() where offsets.isEmpty {
+            throw InputError(file: file, line: 0, problem: "topic '\(c.topics[t])' is defined but has no messages")
         }
         return c
     }

@@ -69,10 +69,20 @@ public struct ReplayFeed {
         return t0 + q
     }
 
+    /// Limits that keep every scaled time in 64 bits: a replayed span of at
+    /// most 31 days (`maxSpanMicros`, from the first message to the last)
+    /// stretched at most 1,000 times.
+    public static let minSpeed = Decimal8(units: Decimal8.unitsPerWhole / 1_000)
+    public static let maxSpeed = Decimal8(units: Decimal8.unitsPerWhole * 1_000)
+    public static let maxSpanMicros: Micros = 31 * Time.microsPerDay
+
     /// Builds the cluster and registry. `file` names the capture in errors.
     public static func build(_ capture: Capture, speed: Decimal8 = Decimal8(units: Decimal8.unitsPerWhole),
                              file: String) throws(InputError) -> ReplayFeed {
         guard speed.units > 0 else { throw InputError(file: file, line: 0, problem: "the replay speed must be positive") }
+        guard speed.units >= minSpeed.units, speed.units <= maxSpeed.units else {
+            throw InputError(file: file, line: 0, problem: "--speed \(speed) is out of range \(minSpeed)...\(maxSpeed)")
+        }
         let registry = SchemaRegistry()
         for s in capture.schemas {
             do { try registry.register(subject: s.subject, schemaJSON: s.schema, id: s.id) } catch {
@@ -83,7 +93,7 @@ public struct ReplayFeed {
         let replayed = capture.topics.map { replayedTopics.contains($0) }
         var partitionCount = [Int](repeating: 0, count: capture.topics.count)
         var ignoredCount = [Int](repeating: 0, count: capture.topics.count)
-        var t0 = Micros.max
+        var t0 = Micros.max, tLast = Micros.min
         func baseTime(_ i: Int) -> Micros {
             let a = capture.appendTimes[i]
             return a == Capture.unknownAppendTime ? capture.timestampsMs[i] * Time.microsPerMilli : a
@@ -92,7 +102,19 @@ public struct ReplayFeed {
         // partition and the reference time (flat arrays: this runs per message).
         for i in 0..<n {
             let t = Int(capture.topicIndex[i])
-            partitionCount[t] = max(partitionCount[t], Int(capture.partitions[i]) + 1)
+            // Whatever the source (a capture, a Kafka log, a Bronze export), the
+            // same bounds as a capture file's, before any arithmetic on them.
+            let ts = capture.timestampsMs[i], a = capture.appendTimes[i], p = capture.partitions[i]
+            guard (0...Capture.maxTimestampMs).contains(ts) else {
+                throw InputError(file: file, line: 0, problem: "message \(i + 1): timestamp_ms \(ts) is outside 0...\(Capture.maxTimestampMs) (9999-12-31T23:59:59.999Z)")
+            }
+            guard a == Capture.unknownAppendTime || (0...Capture.maxAppendTimeMicros).contains(a) else {
+                throw InputError(file: file, line: 0, problem: "message \(i + 1): append time \(a) µs is outside 0...\(Capture.maxAppendTimeMicros)")
+            }
+            guard p >= 0, p < Capture.maxPartitions else {
+                throw InputError(file: file, line: 0, problem: "message \(i + 1): partition \(p) is beyond the limit (partitions are numbered below \(Capture.maxPartitions))")
+            }
+            partitionCount[t] = max(partitionCount[t], Int(p) + 1)
         }
         var base = [Int](repeating: 0, count: capture.topics.count + 1)
         for t in capture.topics.indices { base[t + 1] = base[t] + partitionCount[t] }
@@ -108,12 +130,19 @@ public struct ReplayFeed {
             guard replayed[t] else { ignoredCount[t] += 1; continue }
             perPartition[slot] += 1
             t0 = min(t0, baseTime(i))
+            tLast = max(tLast, baseTime(i))
+        }
+        if tLast >= t0, tLast - t0 > maxSpanMicros {
+            throw InputError(file: file, line: 0, problem: "the replayed messages span \((tLast - t0) / Time.microsPerDay) days, more than the limit of \(maxSpanMicros / Time.microsPerDay)")
         }
         // Pass 2: topics and partitions (log start = first captured offset), then the records.
         let cluster = KafkaCluster()
         var logs: [[TopicPartition]] = []
         for (t, name) in capture.topics.enumerated() {
             guard replayed[t] else { logs.append([]); continue }
+            guard partitionCount[t] > 0 else {
+                throw InputError(file: file, line: 0, problem: "topic '\(name)' has no messages")
+            }
             let topic = cluster.createTopic(name, partitions: partitionCount[t])
             logs.append(topic.partitions)
         }
