@@ -90,3 +90,23 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI", "TestSupport"]),
     ]
 )
+
+// libFuzzer targets (Fuzz/, see docs/RELIABILITY.md), only when MEDALLION_FUZZ=1:
+// they define LLVMFuzzerTestOneInput instead of main and link only with
+// `-sanitize=fuzzer` (`make fuzz` builds them into .build-fuzz).
+if Context.environment["MEDALLION_FUZZ"] == "1" {
+    let fuzz: [(String, [Target.Dependency])] = [
+        ("Payload", ["Checks", "Codec", "Kernel"]),
+        ("CaptureJSONL", ["Replay", "Kernel"]),
+        ("CaptureCompact", ["Replay", "Kernel"]),
+        ("Scenario", ["Scenarios", "Kernel"]),
+        ("Profile", ["Scenarios", "Engine", "Kernel"]),
+        ("Golden", ["Checks", "Kernel"]),
+    ]
+    for (name, deps) in fuzz {
+        package.targets.append(.executableTarget(
+            name: "Fuzz\(name)", dependencies: deps, path: "Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: "fuzz-\(name.lowercased())", targets: ["Fuzz\(name)"]))
+    }
+}

@@ -52,17 +52,19 @@ public struct GoldenStore: Sendable {
     }
 
     /// Compares a run with its golden files. A missing golden is a difference
-    /// (never silently created: only `bless` writes goldens).
-    public func compare(_ run: RunArtifacts, scenario: String) -> [GoldenDifference] {
+    /// (never silently created: only `bless` writes goldens); a corrupt one
+    /// (unreadable, not UTF-8, not JSON) is bad input, an `InputError`.
+    public func compare(_ run: RunArtifacts, scenario: String) throws(InputError) -> [GoldenDifference] {
         let dir = directory(for: scenario)
         guard exists(scenario) else {
             return [GoldenDifference(file: dir, lines: ["no golden files; review the run and create them with `medallion-sim bless \(scenario)`"])]
         }
         var diffs: [GoldenDifference] = []
         let summaryPath = dir + "/summary.json"
-        let golden = (try? String(contentsOfFile: summaryPath, encoding: .utf8)) ?? ""
+        let goldenBytes = try Self.readFile(summaryPath)
         let mine = run.summary.pretty
-        if golden != mine {
+        if goldenBytes != Array(mine.utf8) {
+            let golden = try Self.summaryText(goldenBytes, path: summaryPath)
             diffs.append(GoldenDifference(file: summaryPath, lines: LineDiff.describe(golden: golden, run: mine)))
         }
         let goldenTables = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/tables")) ?? [])
@@ -76,18 +78,58 @@ public struct GoldenStore: Sendable {
                 diffs.append(GoldenDifference(file: path, lines: ["missing golden table (\(t.rows.count) rows in this run)"]))
                 continue
             }
-            do {
-                let bytes = try ZstdFile.read(path)
-                let text = String(decoding: bytes, as: UTF8.self)
-                let goldenRows = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-                if goldenRows != t.rows {
-                    diffs.append(GoldenDifference(file: path, lines: RowDiff.describe(golden: goldenRows, run: t.rows)))
-                }
-            } catch {
-                diffs.append(GoldenDifference(file: path, lines: ["cannot read: \(error)"]))
+            let bytes: [UInt8]
+            do { bytes = try ZstdFile.read(path, limit: Self.maxTableBytes) } catch {
+                throw InputError(file: path, line: 0, problem: "corrupt golden table: \(error)")
+            }
+            let goldenRows = try Self.tableRows(bytes, path: path, checkRows: false)
+            if goldenRows != t.rows {
+                // Rows equal to the run's are well formed; others are checked,
+                // so that a corrupt golden is told apart from a changed run.
+                _ = try Self.tableRows(bytes, path: path, checkRows: true)
+                diffs.append(GoldenDifference(file: path, lines: RowDiff.describe(golden: goldenRows, run: t.rows)))
             }
         }
         return diffs
+    }
+
+    /// Limits on golden files: a summary is a few KB, a table a few MB.
+    public static let maxSummaryBytes = 64 << 20
+    public static let maxTableBytes = 1 << 30
+
+    static func readFile(_ path: String) throws(InputError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, line: 0, problem: "cannot read the golden file")
+        }
+        guard data.count <= maxSummaryBytes else {
+            throw InputError(file: path, line: 0, problem: "corrupt golden: \(data.count) bytes, more than the limit of \(maxSummaryBytes)")
+        }
+        return Array(data)
+    }
+
+    /// A golden summary's text: UTF-8 holding one JSON document.
+    public static func summaryText(_ bytes: [UInt8], path: String) throws(InputError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw InputError(file: path, line: 0, problem: "corrupt golden: not UTF-8 text")
+        }
+        do { _ = try OrderedJSON.parse(text) } catch {
+            throw InputError(file: path, line: 0, problem: "corrupt golden: not a JSON document (\(error))")
+        }
+        return text
+    }
+
+    /// A golden table's rows (decompressed): UTF-8 lines, each a JSON object.
+    public static func tableRows(_ bytes: [UInt8], path: String, checkRows: Bool = true) throws(InputError) -> [String] {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw InputError(file: path, line: 0, problem: "corrupt golden table: not UTF-8 text")
+        }
+        let rows = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        for (i, row) in rows.enumerated() where checkRows {
+            let ok: Bool
+            if case .object? = try? OrderedJSON.parse(row) { ok = true } else { ok = false }
+            guard ok else { throw InputError(file: path, line: i + 1, problem: "corrupt golden table: the row is not a JSON object") }
+        }
+        return rows
     }
 
     /// Rewrites a scenario's goldens atomically: the new files are written to a

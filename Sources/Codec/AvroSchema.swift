@@ -46,10 +46,11 @@ struct AvroSchemaGraph: Sendable {
 
     /// Limits on a writer schema (a schema registry's, or a capture's): its
     /// JSON text, its nodes (types, fields included) and its nesting.
-    /// Real trade schemas are ~2 KB, ~40 nodes, 4 levels deep.
+    /// Real trade schemas are ~2 KB, ~40 nodes, 4 levels deep. (Payloads of
+    /// schemas nested deeper than the pre-scan's 64 levels are refused by it.)
     static let maxSchemaBytes = 1 << 20
     static let maxNodes = 10_000
-    static let maxNesting = 64
+    static let maxNesting = 256
 
     init(json text: String) throws(SchemaError) {
         guard text.utf8.count <= Self.maxSchemaBytes else {

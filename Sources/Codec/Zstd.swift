@@ -22,10 +22,15 @@ public enum ZstdFile {
         try w.close()
     }
 
-    public static func read(_ path: String) throws -> [UInt8] {
+    /// The whole decompressed file; throws when it would exceed `limit` bytes
+    /// (a small hostile file can decompress to any size).
+    public static func read(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
         let r = try ZstdReader(path: path)
         var out: [UInt8] = []
-        while let chunk = try r.readChunk() { out += chunk }
+        while let chunk = try r.readChunk() {
+            guard out.count + chunk.count <= limit else { throw ZstdError(path: path, message: "decompresses to more than the limit of \(limit) bytes") }
+            out += chunk
+        }
         return out
     }
 }

@@ -122,6 +122,7 @@ public final class BronzeTable: MedallionTable {
     var stagedCount: Int { partition.count - log.committedRows }
 
     func stage(partition p: Int32, position i: Int, kafkaTimestampMs ts: Int64) {
+        if topicRef == nil { topicRef = cluster.topic(topicName) }
         partition.append(p); position.append(i); kafkaTimestampMs.append(ts)
     }
 
@@ -141,13 +142,12 @@ public final class BronzeTable: MedallionTable {
         partition.removeLast(k); position.removeLast(k); kafkaTimestampMs.removeLast(k)
     }
 
+    /// The topic, cached when the first row is staged: on the simulation
+    /// thread, before Silver's decode threads read rows (a lazy cache filled
+    /// on first read was written by one thread while others read it).
     private var topicRef: Topic?
-    /// The topic, looked up once it exists (a row implies it does).
-    private var topic: Topic {
-        if let t = topicRef { return t }
-        topicRef = cluster.topic(topicName)!
-        return topicRef!
-    }
+    /// The topic (a row implies it exists). Reading never writes the cache.
+    private var topic: Topic { topicRef ?? cluster.topic(topicName)! }
 
     /// The Kafka value of row `i` (a copy of the log's bytes).
     public func value(_ i: Int) -> [UInt8] {

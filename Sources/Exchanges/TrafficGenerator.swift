@@ -301,13 +301,16 @@ final class FeedRunner {
 
     func run() {
         // Keys are symbols, so partitions are as skewed as the symbols' popularity:
-        // reserve each its expected share (+5 %) so a day's arena is not regrown.
+        // reserve each its expected share (+5 %) so an hour's arena is not
+        // regrown, but never more than 1M records (~212 MB) per partition up
+        // front: memory follows what is produced (the arrays grow
+        // geometrically past the reservation), never a configured maximum.
         let expected = config.baseRatePerSecond * config.rateMultiplier * Double(plan.durationMicros) / 1e6
         let totalWeight = Double(weights.reduce(0, +))
         var share = [Double](repeating: 0, count: topic.partitionCount)
         for s in encoder.symbols { share[Int(s.partition)] += Double(s.spec.popularityWeight) / totalWeight }
         for p in topic.partitions {
-            let n = Int(min(expected * share[Int(p.partition)] * 1.05, 100_000_000)) + 1_024
+            let n = Int(min(expected * share[Int(p.partition)] * 1.05, 1_000_000)) + 1_024
             p.reserveCapacity(records: n, bytesEach: 212)
         }
         while true {

@@ -56,8 +56,8 @@ struct ReplayCommand: ParsableCommand {
         do { d = try Decimal8(parsing: text) } catch {
             throw InputError(file: "--speed", line: 0, problem: "'\(text)' is not a number (e.g. 2 or 0.5)")
         }
-        guard d.units > 0, d.units <= 1_000_000 * Decimal8.unitsPerWhole else {
-            throw InputError(file: "--speed", line: 0, problem: "must be greater than 0 and at most 1000000 (got \(text))")
+        guard d.units >= ReplayFeed.minSpeed.units, d.units <= ReplayFeed.maxSpeed.units else {
+            throw InputError(file: "--speed", line: 0, problem: "must be at least \(ReplayFeed.minSpeed) and at most \(ReplayFeed.maxSpeed) (got \(text))")
         }
         return d
     }

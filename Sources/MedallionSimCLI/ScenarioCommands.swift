@@ -161,7 +161,7 @@ struct Check: ParsableCommand {
             let outcome = try runScenario(path: path, options: options)
             let name = outcome.scenario.name
             let store = GoldenStore(root: golden ?? goldenDirectory(forScenarioAt: path))
-            let diffs = store.compare(outcome.goldenArtifacts, scenario: name)
+            let diffs = try store.compare(outcome.goldenArtifacts, scenario: name)
             for c in outcome.checks {
                 report.cases.append(.init(scenario: name, check: c.name, failure: c.passed ? nil : c.details.joined(separator: "\n")))
             }

@@ -71,9 +71,9 @@ public struct ReplayFeed {
 
     /// Limits that keep every scaled time in 64 bits: a replayed span of at
     /// most 31 days (`maxSpanMicros`, from the first message to the last)
-    /// stretched at most 1,000 times.
+    /// stretched at most 1,000 times (speed 0.001), compressed at most 10^6 times.
     public static let minSpeed = Decimal8(units: Decimal8.unitsPerWhole / 1_000)
-    public static let maxSpeed = Decimal8(units: Decimal8.unitsPerWhole * 1_000)
+    public static let maxSpeed = Decimal8(units: Decimal8.unitsPerWhole * 1_000_000)
     public static let maxSpanMicros: Micros = 31 * Time.microsPerDay
 
     /// Builds the cluster and registry. `file` names the capture in errors.

@@ -56,28 +56,30 @@ public enum ProfileLoader {
     static func jobProfile(_ node: YAMLNode) throws(InputError) -> JobProfile {
         let m = try node.mapping(allowed: keys + optionalKeys)
         for k in keys where m[k] == nil { throw node.error("missing '\(k)'") }
-        func nanos(_ k: String) throws(InputError) -> Int64 { try m.required(k).duration() * 1_000 }
+        // Every duration is bounded, so these products cannot overflow.
+        func nanos(_ k: String) throws(InputError) -> Int64 { try m.required(k).duration(atMost: Limits.maxPerRecord) * 1_000 }
+        func latency(_ k: String) throws(InputError) -> Micros { try m.required(k).duration(atMost: Limits.maxProfileLatency) }
         let sigmaNode = try m.required("commit_latency_sigma")
         let sigma = try sigmaNode.decimal()
         guard sigma.units >= 0 && sigma.units <= 5 * Decimal8.unitsPerWhole else { throw sigmaNode.error("must be in [0, 5]") }
-        func optionalMicros(_ k: String) throws(InputError) -> Int64 { try m[k]?.duration() ?? 0 }
+        func optionalMicros(_ k: String, atMost max: Micros) throws(InputError) -> Int64 { try m[k]?.duration(atMost: max) ?? 0 }
         var p = JobProfile(
-            startupMicros: try m.required("startup").duration(),
-            batchOverheadMicros: try m.required("batch_overhead").duration(),
+            startupMicros: try latency("startup"),
+            batchOverheadMicros: try latency("batch_overhead"),
             decodeNanosPerRecord: try nanos("decode_per_record"),
             validateNanosPerRecord: try nanos("validate_per_record"),
             writeNanosPerRecord: try nanos("write_per_record"),
             executorCores: Int(try m.required("executor_cores").int(in: 1...1024)),
             commitLatency: CommitLatency(
-                medianMicros: try m.required("commit_latency_median").duration(),
+                medianMicros: try latency("commit_latency_median"),
                 sigma: Double(sigma.units) / Double(Decimal8.unitsPerWhole),
-                maxMicros: try m.required("commit_latency_max").duration()),
+                maxMicros: try latency("commit_latency_max")),
             stateBytesPerKey: try m.required("state_bytes_per_key").int(in: 0...1_000_000),
             executorMemoryBytes: try m.required("executor_memory_mib").int(in: 1...16_777_216) * 1_048_576,
-            restartDelayMicros: try m.required("restart_delay").duration())
-        p.ioReadNanosPerRecord = try optionalMicros("io_read_per_record") * 1_000
-        p.ioWriteNanosPerRecord = try optionalMicros("io_write_per_record") * 1_000
-        p.statePerMillionKeysMicros = try optionalMicros("state_per_million_keys")
+            restartDelayMicros: try latency("restart_delay"))
+        p.ioReadNanosPerRecord = try optionalMicros("io_read_per_record", atMost: Limits.maxPerRecord) * 1_000
+        p.ioWriteNanosPerRecord = try optionalMicros("io_write_per_record", atMost: Limits.maxPerRecord) * 1_000
+        p.statePerMillionKeysMicros = try optionalMicros("state_per_million_keys", atMost: Limits.maxProfileLatency)
         return p
     }
 }

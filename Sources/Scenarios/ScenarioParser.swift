@@ -78,8 +78,8 @@ public enum ScenarioParser {
             description: try m.required("description").string(),
             seed: try m["seed"]?.uint64() ?? 1,
             startMicros: try m["start"]?.timestamp() ?? Scenario.defaultStart,
-            durationMicros: try m.required("duration").duration(),
-            drainMicros: try m["drain"]?.duration() ?? 10 * Time.microsPerMinute,
+            durationMicros: try m.required("duration").duration(atMost: Limits.maxDuration),
+            drainMicros: try m["drain"]?.duration(atMost: Limits.maxDrain) ?? 10 * Time.microsPerMinute,
             profile: try m["profile"]?.string() ?? "production",
             exchanges: [:], jobs: [:], faults: [], expect: Expectations(), file: root.file)
         if let g = m["golden_tables"] {
@@ -90,8 +90,8 @@ public enum ScenarioParser {
             }
         }
         guard s.durationMicros > 0 else { throw try m.required("duration").error("must be positive") }
-        guard s.durationMicros <= 7 * Time.microsPerDay else {
-            throw try m.required("duration").error("at most 7d per scenario")
+        if let st = m["start"], !(Limits.earliestStart..<Limits.latestStart).contains(s.startMicros) {
+            throw st.error("must be from 2009-01-03T00:00:00Z (the earliest valid trade time) and before 2200-01-01T00:00:00Z")
         }
 
         if let ex = m["exchanges"] {
@@ -116,6 +116,18 @@ public enum ScenarioParser {
         if let e = m["expect"] { s.expect = try expectations(e) }
         if let e = m["pipeline"] { s.pipeline = try PipelineSettings.parse(e) }
         if let e = m["explore"] { s.explore = try ExploreSettings.parse(e, duration: s.durationMicros) }
+        let messages = Limits.estimatedMessages(s)
+        if messages > Limits.maxMessages {
+            // Blame the busiest exchange's rate_multiplier when it is set, else the duration.
+            var node = try m.required("duration")
+            let busiest = ExchangeName.allCases.max { Limits.estimatedMessages(s, only: $0) < Limits.estimatedMessages(s, only: $1) }
+            if let busiest, let ex = m["exchanges"],
+               let entry = try ex.freeMapping().first(where: { $0.key == busiest.lowercased })?.value,
+               let rate = try entry.mapping(allowed: exchangeKeys)["rate_multiplier"] {
+                node = rate
+            }
+            throw node.error("with duration \(DurationParser.format(s.durationMicros)) the scenario would produce about \(Int64(messages)) messages (duration x each exchange's base rate x rate_multiplier, spikes included); the limit is \(Int64(Limits.maxMessages))")
+        }
         return s
     }
 
@@ -143,7 +155,7 @@ public enum ScenarioParser {
             x.symbols = names
         }
         if let v = m["v1_share"] { x.v1Share = try v.ratio() }
-        if let v = m["delivery_latency_median"] { x.deliveryLatencyMedianMicros = try v.duration() }
+        if let v = m["delivery_latency_median"] { x.deliveryLatencyMedianMicros = try v.duration(atMost: Limits.maxDeliveryLatencyMedian) }
         if let v = m["burst_branching_ratio"] {
             let d = try v.decimal()
             guard d.units >= 0, d.units < Decimal8.unitsPerWhole else { throw v.error("must be in [0, 1)") }
@@ -156,9 +168,7 @@ public enum ScenarioParser {
         let m = try node.mapping(allowed: jobKeys)
         var j = JobSettings()
         if let v = m["trigger"] {
-            let t = try v.duration()
-            guard t >= Time.microsPerSecond else { throw v.error("a trigger must be at least 1s") }
-            j.triggerMicros = t
+            j.triggerMicros = try v.duration(atMost: Limits.maxTrigger, atLeast: Limits.minTrigger)
         }
         if let v = m["cores"] { j.cores = Int(try v.int(in: 1...1024)) }
         if let v = m["max_offsets_per_trigger"] { j.maxOffsetsPerTrigger = try v.int(in: 1...Int64(Int32.max)) }
@@ -188,13 +198,14 @@ public enum ScenarioParser {
         }
         let kind = ks.string
         guard let keys = faultKeys[kind] else {
-            throw YAMLNode(node: kindNode, file: node.file, path: node.path + ".kind")
+            throw node.child(kindNode, node.path + ".kind")
                 .error("unknown fault kind '\(kind)'" + YAMLNode.suggestion(kind, faultKeys.keys.sorted()))
         }
         let m = try node.mapping(allowed: ["kind"] + keys.required + keys.optional)
         for r in keys.required where m[r] == nil { throw node.error("a '\(kind)' fault needs '\(r)'") }
-        let at = try m.required("at").duration()
-        let window = try m["for"]?.duration() ?? 0
+        // Both at most 7d, so their sum cannot overflow.
+        let at = try m.required("at").duration(atMost: Limits.maxDuration)
+        let window = try m["for"]?.duration(atMost: Limits.maxDuration) ?? 0
         guard at + window <= duration else {
             throw try m.required("at").error("the fault ends after the scenario's duration")
         }
@@ -209,7 +220,7 @@ public enum ScenarioParser {
             case let other: throw modeNode.error("unknown mode '\(other)' (expected producer_retry or exchange_resend)")
             }
         case "late_backfill":
-            k = .lateBackfill(exchange: try exchange(m), count: try count(), ageMicros: try m.required("age").duration())
+            k = .lateBackfill(exchange: try exchange(m), count: try count(), ageMicros: try m.required("age").duration(atMost: Limits.maxAge))
         case "malformed":
             let rn = try m.required("reasons")
             var reasons: [DeadLetterReason] = []
@@ -234,7 +245,7 @@ public enum ScenarioParser {
         case "outage":
             k = .outage(exchange: try exchange(m), backfill: try m["backfill"]?.bool() ?? false)
         case "clock_skew":
-            k = .clockSkew(exchange: try exchange(m), skewMicros: try m.required("skew").duration())
+            k = .clockSkew(exchange: try exchange(m), skewMicros: try m.required("skew").duration(atMost: Limits.maxSkew))
         case "schema_mix":
             k = .schemaMix(exchange: try exchange(m), v1Share: try m.required("v1_share").ratio())
         case "slow_commits", "commit_failures":
@@ -244,7 +255,7 @@ public enum ScenarioParser {
                 throw tn.error("unknown table '\(table)'" + YAMLNode.suggestion(table, tables))
             }
             k = kind == "slow_commits"
-                ? .slowCommits(table: table, extraLatencyMicros: try m.required("extra_latency").duration())
+                ? .slowCommits(table: table, extraLatencyMicros: try m.required("extra_latency").duration(atMost: Limits.maxExtraLatency))
                 : .commitFailures(table: table, probability: try m.required("probability").ratio())
         case "checkpoint_lost":
             let jn = try m.required("job")
@@ -264,7 +275,7 @@ public enum ScenarioParser {
             guard let point = CrashPoint(rawValue: ps) else {
                 throw pn.error("unknown crash point '\(ps)' (expected one of: \(CrashPoint.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            k = .crash(job: job, point: point, restartAfterMicros: try m["restart_after"]?.duration() ?? Time.microsPerMinute)
+            k = .crash(job: job, point: point, restartAfterMicros: try m["restart_after"]?.duration(atMost: Limits.maxRestartAfter) ?? Time.microsPerMinute)
         }
         return Fault(kind: k, atMicros: at, forMicros: window, line: node.line)
     }
@@ -285,12 +296,13 @@ public enum ScenarioParser {
         var e = Expectations()
         e.alertFires = try m["alert_fires"]?.bool()
         e.slaHolds = try m["sla_holds"]?.bool()
-        if let v = m["min_headroom"] { e.minHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration() } }
-        if let v = m["max_headroom"] { e.maxHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration() } }
-        if let v = m["max_batches_behind"] { e.maxBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...Int64.max) } }
-        if let v = m["min_batches_behind"] { e.minBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...Int64.max) } }
-        e.minLateDropped = try m["min_late_dropped"]?.int(in: 0...Int64.max)
-        e.maxLateDropped = try m["max_late_dropped"]?.int(in: 0...Int64.max)
+        let hmax = Limits.maxHeadroom, cmax = Limits.maxExpectedCount
+        if let v = m["min_headroom"] { e.minHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration(atMost: hmax) } }
+        if let v = m["max_headroom"] { e.maxHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration(atMost: hmax) } }
+        if let v = m["max_batches_behind"] { e.maxBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...cmax) } }
+        if let v = m["min_batches_behind"] { e.minBatchesBehind = try perJob(v) { n throws(InputError) in try n.int(in: 0...cmax) } }
+        e.minLateDropped = try m["min_late_dropped"]?.int(in: 0...cmax)
+        e.maxLateDropped = try m["max_late_dropped"]?.int(in: 0...cmax)
         if let v = m["failures"] {
             for n in try v.sequence() { e.failures.append(try n.string()) }
         }
@@ -322,7 +334,9 @@ public enum ScenarioParser {
             mapping[key] = try set(child, rest.dropFirst())
             return .mapping(mapping)
         }
-        return YAMLNode(node: try set(root.node, path[...]), file: root.file, path: "")
+        var overrides = root.overrides
+        overrides[path.joined(separator: ".")] = text
+        return YAMLNode(node: try set(root.node, path[...]), file: root.file, path: "", overrides: overrides)
     }
 }
 

@@ -12,12 +12,29 @@ public struct YAMLNode {
     public let file: String
     /// Dotted path for messages, e.g. `jobs.silver_binance.trigger`.
     public let path: String
+    /// Paths set with `--set KEY=VALUE`, each with its option text: errors
+    /// under them name the option, not a line of the file.
+    public var overrides: [String: String] = [:]
 
     public var line: Int { node.mark?.line ?? 0 }
     public var column: Int? { node.mark?.column }
 
     public func error(_ problem: String) -> InputError {
-        InputError(file: file, line: line, column: column, problem: path.isEmpty ? problem : "\(path): \(problem)")
+        located(path, line: line, column: column, problem: path.isEmpty ? problem : "\(path): \(problem)")
+    }
+
+    /// An error about the value at `at`: in the file at `line`, or, when
+    /// `at` lies under a `--set` key, naming that `--set KEY=VALUE`.
+    func located(_ at: String, line: Int, column: Int?, problem: String) -> InputError {
+        for (key, text) in overrides.sorted(by: { $0.key < $1.key })
+        where at == key || at.hasPrefix(key + ".") || at.hasPrefix(key + "[") {
+            return InputError(file: "--set \(text)", line: 0, problem: problem)
+        }
+        return InputError(file: file, line: line, column: column, problem: problem)
+    }
+
+    func child(_ node: Node, _ path: String) -> YAMLNode {
+        YAMLNode(node: node, file: file, path: path, overrides: overrides)
     }
 
     /// Parses a whole document. Syntax errors carry libyaml's line and column.
@@ -53,19 +70,19 @@ public struct YAMLNode {
         var entries: [(String, YAMLNode, Int)] = []
         for (k, v) in m {
             guard case .scalar(let ks) = k else {
-                throw YAMLNode(node: k, file: file, path: path).error("keys must be plain strings")
+                throw child(k, path).error("keys must be plain strings")
             }
             let key = ks.string
             let keyLine = k.mark?.line ?? 0
             if let dup = entries.first(where: { $0.0 == key }) {
-                throw InputError(file: file, line: keyLine, column: k.mark?.column,
-                                 problem: "duplicate key '\(join(key))' (first at line \(dup.2))")
+                throw located(join(key), line: keyLine, column: k.mark?.column,
+                              problem: "duplicate key '\(join(key))' (first at line \(dup.2))")
             }
             if !allowed.contains(key) {
-                throw InputError(file: file, line: keyLine, column: k.mark?.column,
-                                 problem: "unknown key '\(join(key))'" + YAMLNode.suggestion(key, allowed))
+                throw located(join(key), line: keyLine, column: k.mark?.column,
+                              problem: "unknown key '\(join(key))'" + YAMLNode.suggestion(key, allowed))
             }
-            entries.append((key, YAMLNode(node: v, file: file, path: join(key)), keyLine))
+            entries.append((key, child(v, join(key)), keyLine))
         }
         return YAMLMapping(owner: self, entries: entries.map { ($0.0, $0.1) })
     }
@@ -76,20 +93,20 @@ public struct YAMLNode {
         var out: [(key: String, value: YAMLNode)] = []
         for (k, v) in m {
             guard case .scalar(let ks) = k else {
-                throw YAMLNode(node: k, file: file, path: path).error("keys must be plain strings")
+                throw child(k, path).error("keys must be plain strings")
             }
             if out.contains(where: { $0.key == ks.string }) {
-                throw InputError(file: file, line: k.mark?.line ?? 0, column: k.mark?.column,
-                                 problem: "duplicate key '\(join(ks.string))'")
+                throw located(join(ks.string), line: k.mark?.line ?? 0, column: k.mark?.column,
+                              problem: "duplicate key '\(join(ks.string))'")
             }
-            out.append((ks.string, YAMLNode(node: v, file: file, path: join(ks.string))))
+            out.append((ks.string, child(v, join(ks.string))))
         }
         return out
     }
 
     public func sequence() throws(InputError) -> [YAMLNode] {
         guard case .sequence(let s) = node else { throw error("expected a list") }
-        return s.enumerated().map { YAMLNode(node: $1, file: file, path: "\(path)[\($0)]") }
+        return s.enumerated().map { child($1, "\(path)[\($0)]") }
     }
 
     func join(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }

@@ -15,9 +15,9 @@ import Kernel
                      tables: [(name: "gold_crypto_trades", rows: rows)])
     }
 
-    @Test func missingGoldenIsADifferenceNeverCreated() {
+    @Test func missingGoldenIsADifferenceNeverCreated() throws {
         let store = GoldenStore(root: tempRoot())
-        let d = store.compare(artifacts(0, rows: ["{}"]), scenario: "x")
+        let d = try store.compare(artifacts(0, rows: ["{}"]), scenario: "x")
         #expect(d.count == 1 && d[0].description.contains("medallion-sim bless x"))
         #expect(!FileManager.default.fileExists(atPath: store.directory(for: "x")))
     }
@@ -26,10 +26,10 @@ import Kernel
         let store = GoldenStore(root: tempRoot())
         let rows = (0..<10).map { #"{"id":\#($0)}"# }
         try store.bless(artifacts(2, rows: rows), scenario: "x")
-        #expect(store.compare(artifacts(2, rows: rows), scenario: "x").isEmpty)
+        #expect(try store.compare(artifacts(2, rows: rows), scenario: "x").isEmpty)
 
         var changed = rows; changed.remove(at: 3); changed.append(#"{"id":99}"#)
-        let diffs = store.compare(artifacts(5, rows: changed), scenario: "x")
+        let diffs = try store.compare(artifacts(5, rows: changed), scenario: "x")
         let text = diffs.map(\.description).joined(separator: "\n")
         #expect(text.contains("golden gold.late_dropped: \"late_dropped\": 2,"))
         #expect(text.contains("run    gold.late_dropped: \"late_dropped\": 5,"))
@@ -47,7 +47,7 @@ import Kernel
         try FileManager.default.moveItem(atPath: root + "/x", toPath: root + "/.old-x")
         try FileManager.default.createDirectory(atPath: root + "/.staging-x", withIntermediateDirectories: true)
         #expect(store.exists("x"))
-        #expect(store.compare(artifacts(1, rows: rows), scenario: "x").isEmpty)
+        #expect(try store.compare(artifacts(1, rows: rows), scenario: "x").isEmpty)
         #expect(!FileManager.default.fileExists(atPath: root + "/.staging-x"))
     }
 

@@ -122,7 +122,7 @@ import Codec
         let r = SchemaRegistry()
         try r.register(subject: "s", schemaJSON: schema(9_000), id: 10)
         #expect(throws: (any Error).self) { try r.register(subject: "s", schemaJSON: schema(100_000), id: 11) }
-        let deep = String(repeating: #"{"type":"array","items":"#, count: 100) + #""long""# + String(repeating: "}", count: 100)
+        let deep = String(repeating: #"{"type":"array","items":"#, count: 300) + #""long""# + String(repeating: "}", count: 300)
         #expect(throws: (any Error).self) { try r.register(subject: "d", schemaJSON: deep, id: 12) }
     }
 }

@@ -123,17 +123,23 @@ import Kernel
             let d = try decoder.decode(encoder.encode(t)).get()
             #expect(d.trade == t)
         }
-        // Bytes the encoder never writes: invalid UTF-8 in a key and a value,
-        // and in the symbol (a reused short string), decoded twice each.
+        // Bytes the encoder never writes: invalid UTF-8 in a key, a value and
+        // the symbol (a reused short string). An Avro string is UTF-8, so
+        // these are not strings: AVRO_DECODE_ERROR, each time, from both the
+        // flat and the generic pre-scan (no disagreement), never a repair.
         let fields = ResourceSensitiveTests.v2Fields()
-        let repaired = String(decoding: [0x41, 0xFF], as: UTF8.self)
-        var f = fields
-        f[2] = SpecAvro.long(2) + [0x41, 0xFF]
-        f[14] = SpecAvro.long(1) + SpecAvro.long(1) + SpecAvro.long(2) + [0x41, 0xFF] + SpecAvro.long(2) + [0x41, 0xFF] + [0]
-        for _ in 0..<2 {
-            let d = try decoder.decode(SpecAvro.header(2) + f.flatMap { $0 }).get()
-            #expect(d.trade.symbol == repaired)
-            #expect(d.trade.vendorData == [repaired: repaired])
+        var symbol = fields, key = fields, value = fields
+        symbol[2] = SpecAvro.long(2) + [0x41, 0xFF]
+        key[14] = SpecAvro.long(1) + SpecAvro.long(1) + SpecAvro.long(2) + [0x41, 0xFF] + SpecAvro.string("v") + [0]
+        value[14] = SpecAvro.long(1) + SpecAvro.long(1) + SpecAvro.string("k") + SpecAvro.long(2) + [0x41, 0xFF] + [0]
+        for f in [symbol, key, value] {
+            for _ in 0..<2 {
+                guard case .failure(let e) = decoder.decode(SpecAvro.header(2) + f.flatMap { $0 }) else {
+                    Issue.record("invalid UTF-8 decoded"); continue
+                }
+                #expect(e.reason == .avroDecodeError)
+                #expect(e.message.contains("not valid UTF-8"), "\(e.message)")
+            }
         }
         #expect(decoder.scanDisagreements == 0)
     }
