@@ -5,7 +5,7 @@ import Checks
 import Codec
 import Kernel
 
-nonisolated(unsafe) let registry = SchemaRegistry.standard()
+let registry = SchemaRegistry.standard()
 nonisolated(unsafe) let decoder = TradeDecoder(registry: registry)
 
 @_cdecl("LLVMFuzzerTestOneInput")

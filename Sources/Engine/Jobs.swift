@@ -1,6 +1,9 @@
 import Broker
 import Codec
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kernel
 
 /// What Silver's decoder says about one Kafka value: header check, schema
@@ -135,15 +138,28 @@ final class SilverLogic: MicroBatchLogic {
     func parallelOutcomes(_ start: Int, _ end: Int) -> [RowOutcome] {
         let n = end - start, k = decoders.count
         let slots = UnsafeMutableBufferPointer<RowOutcome>.allocate(capacity: n)
-        let shared = UncheckedSendable((self, slots))
+        // Which thread ran each slice (diagnostics only; never in an output).
+        let threads = UnsafeMutableBufferPointer<UInt>.allocate(capacity: k)
+        threads.initialize(repeating: 0)
+        let shared = UncheckedSendable((self, slots, threads))
         DispatchQueue.concurrentPerform(iterations: k) { t in
-            let (logic, out) = shared.value
+            let (logic, out, ran) = shared.value
+            ran[t] = UInt(bitPattern: pthread_self())
             let lo = n * t / k, hi = n * (t + 1) / k
             for i in lo..<hi { (out.baseAddress! + i).initialize(to: logic.outcome(start + i, logic.decoders[t])) }
         }
+        parallelBatches += 1
+        mostThreadsInABatch = max(mostThreadsInABatch, Set(threads).count)
+        threads.deallocate()
         defer { slots.baseAddress!.deinitialize(count: n); slots.deallocate() }
         return Array(slots)
     }
+
+    /// Batches decoded through `parallelOutcomes`, and the most distinct OS
+    /// threads that decoded slices of one of them (the sanitizer runs assert
+    /// that decoding really ran on several threads).
+    private(set) var parallelBatches = 0
+    private(set) var mostThreadsInABatch = 0
 
     func initialOffsets() -> [Int64] { [0] }
     /// An Iceberg streaming read sees only committed snapshots.

@@ -177,6 +177,17 @@ public final class Pipeline {
         return self
     }
 
+    /// Silver batches decoded on several threads so far, and the most
+    /// distinct threads one of them ran on (diagnostics, not an output).
+    public var parallelDecode: (batches: Int, mostThreads: Int) {
+        var batches = 0, most = 0
+        for job in [JobName.silverBinance, .silverKraken] {
+            guard let s = queries[job]?.logic as? SilverLogic else { continue }
+            batches += s.parallelBatches; most = max(most, s.mostThreadsInABatch)
+        }
+        return (batches, most)
+    }
+
     /// Records batches still in flight at the end of the run.
     public func finish() {
         guard !finished else { return }

@@ -22,7 +22,7 @@ import Scenarios
         count: 2
     """
 
-    func tables(decodeThreads: Int) throws -> ([[String]], Int) {
+    func tables(decodeThreads: Int) throws -> ([[String]], Int, (batches: Int, mostThreads: Int)) {
         let s = try ScenarioParser.parse(Self.yaml, file: "busy.yaml")
         let profile = try ProfileLoader.load(name: "production", directory: ChecksCanFailTests.root + "/scenarios/profiles")
         let traffic = TrafficGenerator.generate(try ScenarioRunner.trafficPlan(s))
@@ -31,13 +31,18 @@ import Scenarios
         let p = Pipeline(cluster: traffic.cluster, registry: traffic.registry, config: config)
         p.run()
         let biggest = p.batchLog.filter { $0.job == .silverBinance }.map(\.rowsIn).max() ?? 0
-        return (TableName.allCases.map { TableExport.rows(of: $0, in: p) }, biggest)
+        return (TableName.allCases.map { TableExport.rows(of: $0, in: p) }, biggest, p.parallelDecode)
     }
 
     @Test func twoDecodeThreadsGiveTheSameTables() throws {
-        let (one, biggest) = try tables(decodeThreads: 1)
-        let (two, _) = try tables(decodeThreads: 2)
+        let (one, biggest, serial) = try tables(decodeThreads: 1)
+        let (two, _, parallel) = try tables(decodeThreads: 2)
         #expect(biggest >= 2_048, "no batch was big enough to decode in parallel")
+        #expect(serial.batches == 0)
+        // Batches really decoded on more than one thread (what makes the
+        // ThreadSanitizer run of this test meaningful).
+        #expect(parallel.batches >= 1)
+        #expect(parallel.mostThreads >= 2, "every parallel batch ran on one thread")
         #expect(one[TableName.allCases.firstIndex(of: .silverDlq)!].count == 30)
         #expect(one == two)
     }
