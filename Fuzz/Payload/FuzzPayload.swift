@@ -7,13 +7,14 @@ import Kernel
 
 let registry = SchemaRegistry.standard()
 nonisolated(unsafe) let decoder = TradeDecoder(registry: registry)
+nonisolated(unsafe) let layouts = ReferenceTradeReader.Layouts(registry: registry)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPayload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
     for exchange in [ExchangeName.binance, .kraken] {
         let engine = PayloadDifferential.engineReason(bytes, decoder: decoder, exchange: exchange)
-        if let oracle = PayloadDifferential.oracleReason(bytes, exchange: exchange, registry: registry), oracle != engine {
+        if let oracle = PayloadDifferential.oracleReason(bytes, exchange: exchange, registry: registry, layouts: layouts), oracle != engine {
             fatalError("engine and oracle disagree on \(exchange): engine \(engine?.rawValue ?? "valid"), oracle \(oracle?.rawValue ?? "valid"), payload \(bytes)")
         }
     }

@@ -16,20 +16,18 @@ public enum PayloadDifferential {
         }
     }
 
-    /// The oracle's verdict: `.some(reason)` (nil reason: a valid trade), or
-    /// nil when only the codec can tell (a registered writer schema other
-    /// than the two standard layouts).
-    public static func oracleReason(_ bytes: [UInt8], exchange: ExchangeName, registry: SchemaRegistry) -> DeadLetterReason?? {
-        if bytes.isEmpty { return .some(.emptyPayload) }
-        if bytes.count < 5 { return .some(.truncatedHeader) }
-        if bytes[0] != 0 { return .some(.invalidMagicByte) }
-        guard let id = WireFormat.schemaId(of: bytes) else { return nil }
-        if registry.schemaJSON(id: id) == nil { return .some(.unknownSchemaId) }
-        guard id == TradeSchemas.v1Id || id == TradeSchemas.v2Id else { return nil }
-        switch ReferenceTradeReader.classify(bytes) {
-        case .unreadable: return .some(.avroDecodeError)
-        case .trailingBytes: return .some(.trailingBytes)
-        case .trade(let t, _): return .some(TradeValidator.firstFailure(t, topicExchange: exchange))
+    /// The oracle's verdict, through the DLQ-categorization checker's own
+    /// function: `.some(reason)` (a nil reason: a valid trade), or nil when
+    /// only the codec can tell (a writer schema of neither trade layout).
+    public static func oracleReason(_ bytes: [UInt8], exchange: ExchangeName, registry: SchemaRegistry,
+                                    layouts: ReferenceTradeReader.Layouts) -> DeadLetterReason?? {
+        if let reason = DLQCategorization.independentReason(bytes, exchange: exchange, registry: registry, layouts: layouts) {
+            return .some(reason)
         }
+        // nil from the checker: a valid trade of a known layout, or a schema it cannot read.
+        if bytes.count >= 5, bytes[0] == 0, let id = WireFormat.schemaId(of: bytes), layouts.layout(of: id) != nil {
+            return .some(nil)
+        }
+        return nil
     }
 }

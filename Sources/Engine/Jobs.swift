@@ -144,7 +144,7 @@ final class SilverLogic: MicroBatchLogic {
         let shared = UncheckedSendable((self, slots, threads))
         DispatchQueue.concurrentPerform(iterations: k) { t in
             let (logic, out, ran) = shared.value
-            ran[t] = UInt(bitPattern: pthread_self())
+            ran[t] = UInt(pthread_self())
             let lo = n * t / k, hi = n * (t + 1) / k
             for i in lo..<hi { (out.baseAddress! + i).initialize(to: logic.outcome(start + i, logic.decoders[t])) }
         }

@@ -38,7 +38,7 @@ import Codec
                     sourceLocation: SourceLocation = #_sourceLocation) {
         let decoder = TradeDecoder(registry: registry)
         let engine = PayloadDifferential.engineReason(bytes, decoder: decoder, exchange: .binance)
-        let oracle = PayloadDifferential.oracleReason(bytes, exchange: .binance, registry: registry)
+        let oracle = PayloadDifferential.oracleReason(bytes, exchange: .binance, registry: registry, layouts: .init(registry: registry))
         #expect(engine == want, "\(what): engine", sourceLocation: sourceLocation)
         #expect(oracle == .some(want), "\(what): oracle", sourceLocation: sourceLocation)
     }
