@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SIM_RELEASE = .build/release/medallion-sim
 
-.PHONY: deps test check determinism promtool-check build release bench clean pyspark-venv progress-check
+.PHONY: deps test check determinism promtool-check build release bench clean pyspark-venv progress-check fuzz fuzz-smoke asan tsan
 
 deps:
 	@scripts/ensure-deps.sh
@@ -33,6 +33,30 @@ promtool-check: release
 determinism: release
 	scripts/determinism.sh
 
+# libFuzzer targets (Fuzz/), each for FUZZ_SECONDS, from the checked-in seeds;
+# a crash, a > 2 s input or > 2 GiB fails. See docs/RELIABILITY.md.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# CI's short run of every fuzz target.
+fuzz-smoke: deps
+	scripts/fuzz.sh 30
+
+# The test suite under AddressSanitizer (the resident-memory tests measure the
+# process, which ASan's shadow memory makes meaningless: they are skipped).
+asan: deps
+	$(SWIFT) build --build-tests --build-path .build-asan --sanitize=address
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --build-path .build-asan --sanitize=address --skip ResourceSensitiveTests
+
+# Multi-threaded decoding under ThreadSanitizer: Silver decoding batches on two
+# threads (asserting they really ran on two), the replay round trips (decode
+# threads = the machine's cores), the codec's decoders on several threads.
+TSAN_TESTS = DecodeThreadsTests|ReplayRoundTripTests|decodersOnSeveralThreads|ReplayCLITests
+tsan: deps
+	$(SWIFT) build --build-tests --build-path .build-tsan --sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --build-path .build-tsan --sanitize=thread --filter '$(TSAN_TESTS)'
+
 bench: release
 	$(SIM_RELEASE) bench codec
 
@@ -53,4 +77,4 @@ progress-check: release pyspark-venv
 		$(wildcard Tests/PlanningTests/Fixtures/spark/*/*.progress.jsonl)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-asan .build-tsan

@@ -172,6 +172,17 @@ public final class Pipeline {
     @discardableResult
     public func run() -> Pipeline {
         if !started { start() }
+        // In slices of virtual time, with a checkpoint between two (progress
+        // and Ctrl-C, see RunControl). Running to t1 and then to t2 processes
+        // exactly the events one run to t2 would, in the same order.
+        let total = config.endMicros - config.startMicros
+        let slice = max(Time.microsPerMinute, total / 100)
+        var t = scheduler.clock.now
+        while t < config.endMicros {
+            t = min(config.endMicros, t + slice)
+            scheduler.run(until: t)
+            RunControl.checkpoint(done: t - config.startMicros, total: total)
+        }
         scheduler.run(until: config.endMicros)
         finish()
         return self

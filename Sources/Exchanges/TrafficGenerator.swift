@@ -313,7 +313,11 @@ final class FeedRunner {
             let n = Int(min(expected * share[Int(p.partition)] * 1.05, 1_000_000)) + 1_024
             p.reserveCapacity(records: n, bytesEach: 212)
         }
+        var steps = 0
         while true {
+            // Ctrl-C during generation: let the command line's observer stop the run.
+            steps &+= 1
+            if steps & 0xFFFF == 0, RunControl.isInterrupted { RunControl.checkpoint(done: 0, total: plan.durationMicros) }
             // Next trade occurrence: the base process first on ties, then spikes in fault order.
             var source = -1
             var t = Micros.max

@@ -72,6 +72,7 @@ enum Main {
     static func main() {
         do {
             var command = try MedallionSim.parseAsRoot()
+            Progress.install()
             try command.run()
             exit(Exit.ok)
         } catch let e as InputError {
@@ -90,6 +91,37 @@ enum Main {
             // ArgumentParser reports usage and validation errors as 64 (EX_USAGE);
             // the contract says 2.
             exit(code == .validationFailure ? Exit.badInput : code.rawValue == 1 ? Exit.checkFailed : Exit.badInput)
+        }
+    }
+}
+
+/// Progress of long runs on standard error — a bar when it is a terminal,
+/// nothing otherwise — and Ctrl-C: the run stops at the engine's next
+/// checkpoint (between slices of virtual time, never while a file is being
+/// written), says so, and exits 130 having written nothing more.
+enum Progress {
+    nonisolated(unsafe) static var lastShown = -1
+    nonisolated(unsafe) static var shownAt: Micros = 0
+
+    static func install() {
+        RunControl.installInterruptHandler()
+        let terminal = isatty(2) != 0
+        RunControl.observer = { done, total in
+            if RunControl.isInterrupted {
+                if terminal { printError("") }
+                printError("interrupted (Ctrl-C) at \(DurationParser.format(max(0, done))) of \(DurationParser.format(total)) of virtual time; stopped cleanly, nothing more written")
+                exit(130)
+            }
+            guard terminal, total > 0 else { return }
+            let percent = Int(min(100, max(0, done * 100 / total)))
+            guard percent != lastShown else { return }
+            lastShown = percent
+            let width = 30, filled = percent * width / 100
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            // Carriage return, no newline: the bar redraws in place; cleared at 100%.
+            let line = percent >= 100 ? "\r\u{1B}[K" : "\r[\(bar)] \(percent)% of \(DurationParser.format(total)) virtual"
+            _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+            if percent >= 100 { lastShown = -1 }
         }
     }
 }

@@ -125,6 +125,28 @@ import Testing
         try expectRefused(["replay", d + "/bigp.jsonl"], key: "partition 2147483647", bound: "numbered below 16384")
     }
 
+    /// A long run stops cleanly on Ctrl-C: exit 130, a message on stderr,
+    /// nothing on stdout; and shows no progress when stderr is not a terminal.
+    @Test func ctrlCStopsALongRunCleanly() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["run", "baseline", "--set", "duration=3d", "--set", "exchanges.binance.rate_multiplier=0.02"]
+        p.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 3)
+        #expect(p.isRunning, "the run ended before it could be interrupted")
+        p.interrupt()  // SIGINT
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let stderr = String(decoding: e, as: UTF8.self)
+        #expect(p.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted (Ctrl-C) at") && stderr.contains("stopped cleanly"), "\(stderr)")
+        #expect(!stderr.contains("%"), "a progress bar on a pipe: \(stderr)")
+        #expect(o.isEmpty)
+    }
+
     /// Class: a corrupt golden is bad input (exit 2), not a failed comparison.
     @Test func aCorruptGoldenExits2() throws {
         let d = try CLI.tempDir()
