@@ -187,6 +187,8 @@ struct ActiveCost {
     static func scale(_ v: Int64, by r: Ratio) -> Int64 {
         if r.numerator == r.denominator { return v }
         let p = UInt64(max(0, v)).multipliedFullWidth(by: r.numerator)
+        // A quotient beyond 64 bits would trap in dividingFullWidth: saturate.
+        guard p.high < r.denominator else { return Int64.max }
         let (q, _) = r.denominator.dividingFullWidth(p)
         return Int64(clamping: q)
     }
@@ -196,13 +198,24 @@ extension JobProfile {
     /// The processing part of a batch (before its commits), exact in integers.
     func processingMicros(rowsIn: Int64, rowsOut: Int64, stateKeys: Int64 = 0, firstBatch: Bool,
                           cost: ActiveCost) -> Micros {
-        let perRecordNanos = (decodeNanosPerRecord + validateNanosPerRecord) * rowsIn + writeNanosPerRecord * rowsOut
+        // Profile costs are bounded at parse time (<= 1 s per record, <= 1 h
+        // otherwise), so these stay in range for any batch below ~2 billion
+        // rows; beyond, they saturate instead of trapping.
+        func mulAdd(_ a: Int64, _ x: Int64, _ b: Int64, _ y: Int64) -> Int64 {
+            let (p, o1) = a.multipliedReportingOverflow(by: x), (q, o2) = b.multipliedReportingOverflow(by: y)
+            let (r, o3) = p.addingReportingOverflow(q)
+            return o1 || o2 || o3 ? Int64.max : r
+        }
+        let perRecordNanos = mulAdd(decodeNanosPerRecord + validateNanosPerRecord, rowsIn, writeNanosPerRecord, rowsOut)
         let scaled = ActiveCost.scale(perRecordNanos, by: cost.perRecordFactor)
-        let ioNanos = ActiveCost.scale(ioReadNanosPerRecord * rowsIn + ioWriteNanosPerRecord * rowsOut,
+        let ioNanos = ActiveCost.scale(mulAdd(ioReadNanosPerRecord, rowsIn, ioWriteNanosPerRecord, rowsOut),
                                        by: cost.perRecordFactor)
-        let work = (scaled / Int64(max(1, executorCores)) + ioNanos) / 1_000
-        let state = statePerMillionKeysMicros * stateKeys / 1_000_000
-        return (firstBatch ? startupMicros : 0) + batchOverheadMicros + cost.extraBatchMicros + work + state
+        let (sum, o0) = (scaled / Int64(max(1, executorCores))).addingReportingOverflow(ioNanos)
+        let work = (o0 ? Int64.max : sum) / 1_000
+        let state = mulAdd(statePerMillionKeysMicros, stateKeys, 0, 0) / 1_000_000
+        let (total, o4) = ((firstBatch ? startupMicros : 0) + batchOverheadMicros + cost.extraBatchMicros)
+            .addingReportingOverflow(work &+ state)
+        return o4 || work > Micros.max / 4 || state > Micros.max / 4 ? Micros.max / 4 : total
     }
 
     func commitMicros(_ rng: inout RandomStream, cost: ActiveCost) -> Micros {
