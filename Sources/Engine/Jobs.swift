@@ -142,12 +142,30 @@ final class SilverLogic: MicroBatchLogic {
         let threads = UnsafeMutableBufferPointer<UInt>.allocate(capacity: k)
         threads.initialize(repeating: 0)
         let shared = UncheckedSendable((self, slots, threads))
-        DispatchQueue.concurrentPerform(iterations: k) { t in
+        let slice: @Sendable (Int) -> Void = { t in
             let (logic, out, ran) = shared.value
             ran[t] = UInt(pthread_self())
             let lo = n * t / k, hi = n * (t + 1) / k
             for i in lo..<hi { (out.baseAddress! + i).initialize(to: logic.outcome(start + i, logic.decoders[t])) }
         }
+        // Slices 1..<k on threads of their own, slice 0 here. Not a shared
+        // pool (concurrentPerform ran every slice on the calling thread when
+        // the pool was busy): a batch this large amortizes a thread start.
+        var spawned: [pthread_t] = []
+        for t in 1..<k {
+            let box = Unmanaged.passRetained(SliceBox { slice(t) }).toOpaque()
+            var tid = pthread_t()
+            if pthread_create(&tid, nil, { p in
+                Unmanaged<SliceBox>.fromOpaque(p!).takeRetainedValue().run()
+                return nil
+            }, box) == 0 {
+                spawned.append(tid)
+            } else {
+                Unmanaged<SliceBox>.fromOpaque(box).takeRetainedValue().run()  // no thread: run it here
+            }
+        }
+        slice(0)
+        for tid in spawned { pthread_join(tid, nil) }
         parallelBatches += 1
         mostThreadsInABatch = max(mostThreadsInABatch, Set(threads).count)
         threads.deallocate()
@@ -366,7 +384,13 @@ extension SilverDecoders {
     }
 }
 
-/// Hands values to `concurrentPerform` that are safe by construction (see
+/// One slice of a parallel decode, handed to a new thread.
+final class SliceBox: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Hands values to decode threads that are safe by construction (see
 /// `SilverLogic.parallelOutcomes`: one decoder per thread, disjoint writes,
 /// shared data only read) but that the compiler cannot prove Sendable.
 struct UncheckedSendable<T>: @unchecked Sendable {
