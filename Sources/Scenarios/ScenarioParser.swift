@@ -263,7 +263,7 @@ public enum ScenarioParser {
             guard let job = JobName(rawValue: js), job == .bronzeBinance || job == .bronzeKraken else {
                 throw jn.error("a checkpoint can be lost for bronze_binance or bronze_kraken (the Kafka queries), not '\(js)'")
             }
-            k = .checkpointLost(job: job, restartAfterMicros: try m["restart_after"]?.duration() ?? Time.microsPerMinute)
+            k = .checkpointLost(job: job, restartAfterMicros: try m["restart_after"]?.duration(atMost: Limits.maxRestartAfter) ?? Time.microsPerMinute)
         default:  // crash
             let jn = try m.required("job")
             let js = try jn.string()

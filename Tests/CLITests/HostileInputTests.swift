@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Absurd values of every documented key, through every command that reads
 /// them: exit 2, quickly, with a message naming the key and its bound; and
 /// the input classes that used to crash, each built here, end to end.
 @Suite struct HostileInputTests {
-    typealias CLI = CommandLineTests
-
     /// (`--set` text, what the message must contain besides the key).
     static let scenarioCases: [(String, String)] = [
         ("duration=999999d", "above the limit of 7d"),
@@ -60,44 +59,44 @@ import Testing
         ("restart_delay", "999999d", "above the limit of 1h"),
     ]
 
-    func expectRefused(_ args: [String], key: String, bound: String, cwd: String = CLI.root,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRefused(_ args: [String], key: String, bound: String, cwd: String = Repository.root,
+                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let start = Date()
-        let r = try CLI.run(args, cwd: cwd)
+        let r = try await CLI.run(args, cwd: cwd)
         let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 2, "\(args): exit \(r.status)", sourceLocation: sourceLocation)
-        #expect(r.err.contains(key) && r.err.contains(bound), "\(args): \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(key) && r.stderr.contains(bound), "\(args): \(r.stderr)", sourceLocation: sourceLocation)
         // A generous bound for a loaded machine and a debug build; the release
         // figure (well under a second) is in docs/RELIABILITY.md.
         #expect(seconds < 5, "\(args) took \(seconds) s", sourceLocation: sourceLocation)
     }
 
-    @Test func absurdScenarioValuesExit2NamingKeyAndBoundInEveryCommand() throws {
+    @Test func absurdScenarioValuesExit2NamingKeyAndBoundInEveryCommand() async throws {
         for (set, bound) in Self.scenarioCases {
             let key = String(set[..<set.firstIndex(of: "=")!])
-            try expectRefused(["run", "baseline", "--set", set], key: key, bound: bound)
-            try expectRefused(["check", "baseline", "--set", set], key: key, bound: bound)
-            try expectRefused(["whatif", "baseline", "--sweep", "jobs.silver_binance.trigger=30s,60s", "--set", set], key: key, bound: bound)
-            try expectRefused(["whatif", "baseline", "--sweep", set], key: key, bound: bound)
+            try await expectRefused(["run", "baseline", "--set", set], key: key, bound: bound)
+            try await expectRefused(["check", "baseline", "--set", set], key: key, bound: bound)
+            try await expectRefused(["whatif", "baseline", "--sweep", "jobs.silver_binance.trigger=30s,60s", "--set", set], key: key, bound: bound)
+            try await expectRefused(["whatif", "baseline", "--sweep", set], key: key, bound: bound)
         }
         for (fault, key, bound) in Self.faultCases {
-            try expectRefused(["run", "baseline", "--set", "faults=[\(fault)]"], key: key, bound: bound)
+            try await expectRefused(["run", "baseline", "--set", "faults=[\(fault)]"], key: key, bound: bound)
         }
     }
 
-    @Test func aBadSetValueNamesTheOptionNotTheFile() throws {
-        let r = try CLI.run(["run", "baseline", "--set", "jobs.gold.trigger=0s"])
+    @Test func aBadSetValueNamesTheOptionNotTheFile() async throws {
+        let r = try await CLI.run(["run", "baseline", "--set", "jobs.gold.trigger=0s"])
         #expect(r.status == 2)
-        #expect(r.err.contains("--set jobs.gold.trigger=0s"), "\(r.err)")
-        #expect(!r.err.contains("baseline.yaml"), "\(r.err)")
-        let typo = try CLI.run(["run", "baseline", "--set", "jobs.gold.triger=30s"])
-        #expect(typo.status == 2 && typo.err.contains("--set jobs.gold.triger=30s") && typo.err.contains("did you mean 'trigger'"), "\(typo.err)")
+        #expect(r.stderr.contains("--set jobs.gold.trigger=0s"), "\(r.stderr)")
+        #expect(!r.stderr.contains("baseline.yaml"), "\(r.stderr)")
+        let typo = try await CLI.run(["run", "baseline", "--set", "jobs.gold.triger=30s"])
+        #expect(typo.status == 2 && typo.stderr.contains("--set jobs.gold.triger=30s") && typo.stderr.contains("did you mean 'trigger'"), "\(typo.stderr)")
     }
 
-    @Test func absurdProfileValuesExit2NamingKeyAndBound() throws {
-        let good = try String(contentsOfFile: CLI.root + "/scenarios/profiles/production.yaml", encoding: .utf8)
+    @Test func absurdProfileValuesExit2NamingKeyAndBound() async throws {
+        let good = try String(contentsOfFile: Repository.root + "/scenarios/profiles/production.yaml", encoding: .utf8)
         for (key, value, bound) in Self.profileCases {
-            let d = try CLI.tempDir()
+            let d = try CommandLineTests.tempDir()
             try FileManager.default.createDirectory(atPath: d + "/profiles", withIntermediateDirectories: true)
             // The first job's line for the key gets the absurd value.
             var lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -105,37 +104,37 @@ import Testing
             let indent = lines[i].prefix { $0 == " " }
             lines[i] = "\(indent)\(key): \(value)"
             try lines.joined(separator: "\n").write(toFile: d + "/profiles/production.yaml", atomically: true, encoding: .utf8)
-            try expectRefused(["run", "baseline", "--profiles", d + "/profiles"], key: key, bound: bound)
+            try await expectRefused(["run", "baseline", "--profiles", d + "/profiles"], key: key, bound: bound)
         }
     }
 
-    @Test func replayRefusesAbsurdSettingsAndCaptures() throws {
-        let capture = CLI.root + "/Tests/ReplayTests/Fixtures/independent-capture.jsonl"
-        try expectRefused(["replay", capture, "--set", "jobs.gold.trigger=999999d"], key: "jobs.gold.trigger", bound: "above the limit of 1h")
-        try expectRefused(["replay", capture, "--speed", "0.00000001"], key: "--speed", bound: "at least 0.001")
-        let d = try CLI.tempDir()
+    @Test func replayRefusesAbsurdSettingsAndCaptures() async throws {
+        let capture = Repository.root + "/Tests/ReplayTests/Fixtures/independent-capture.jsonl"
+        try await expectRefused(["replay", capture, "--set", "jobs.gold.trigger=999999d"], key: "jobs.gold.trigger", bound: "above the limit of 1h")
+        try await expectRefused(["replay", capture, "--speed", "0.00000001"], key: "--speed", bound: "at least 0.001")
+        let d = try CommandLineTests.tempDir()
         let lines = try String(contentsOfFile: capture, encoding: .utf8).split(separator: "\n").map(String.init)
         // Class: a Kafka timestamp at Int64.max (overflowed the oracle's create-time conversion).
         let bigTs = lines.map { $0.contains("\"timestamp_ms\"") ? $0.replacingOccurrences(of: #""timestamp_ms":\s*\d+"#, with: "\"timestamp_ms\":9223372036854775807", options: .regularExpression) : $0 }
         try bigTs.joined(separator: "\n").appending("\n").write(toFile: d + "/big.jsonl", atomically: true, encoding: .utf8)
-        try expectRefused(["replay", d + "/big.jsonl"], key: "timestamp_ms", bound: "after the limit 253402300799999")
+        try await expectRefused(["replay", d + "/big.jsonl"], key: "timestamp_ms", bound: "after the limit 253402300799999")
         // Class: a partition number that would size a table of 2^31 partitions.
         let bigP = lines.map { $0.replacingOccurrences(of: #""partition":\s*\d+"#, with: "\"partition\":2147483647", options: .regularExpression) }
         try bigP.joined(separator: "\n").appending("\n").write(toFile: d + "/bigp.jsonl", atomically: true, encoding: .utf8)
-        try expectRefused(["replay", d + "/bigp.jsonl"], key: "partition 2147483647", bound: "numbered below 16384")
+        try await expectRefused(["replay", d + "/bigp.jsonl"], key: "partition 2147483647", bound: "numbered below 16384")
     }
 
     /// A long run stops cleanly on Ctrl-C: exit 130, a message on stderr,
     /// nothing on stdout; and shows no progress when stderr is not a terminal.
-    @Test func ctrlCStopsALongRunCleanly() throws {
+    @Test func ctrlCStopsALongRunCleanly() async throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)
         p.arguments = ["run", "baseline", "--set", "duration=3d", "--set", "exchanges.binance.rate_multiplier=0.02"]
-        p.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        p.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
-        Thread.sleep(forTimeInterval: 3)
+        try await Task.sleep(for: .seconds(3))
         #expect(p.isRunning, "the run ended before it could be interrupted")
         p.interrupt()  // SIGINT
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
@@ -148,20 +147,20 @@ import Testing
     }
 
     /// Class: a corrupt golden is bad input (exit 2), not a failed comparison.
-    @Test func aCorruptGoldenExits2() throws {
-        let d = try CLI.tempDir()
+    @Test func aCorruptGoldenExits2() async throws {
+        let d = try CommandLineTests.tempDir()
         try FileManager.default.createDirectory(atPath: d + "/golden/baseline/tables", withIntermediateDirectories: true)
         try Data([0xFF, 0xFE, 0x00, 0x7B]).write(to: URL(fileURLWithPath: d + "/golden/baseline/summary.json"))
-        let r = try CLI.run(["check", "baseline", "--golden", d + "/golden"])
-        #expect(r.status == 2, "\(r.err)")
-        #expect(r.err.contains("summary.json") && r.err.contains("corrupt golden"), "\(r.err)")
+        let r = try await CLI.run(["check", "baseline", "--golden", d + "/golden"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("summary.json") && r.stderr.contains("corrupt golden"), "\(r.stderr)")
         // A summary that is JSON but a table that is not zstd.
-        try FileManager.default.copyItem(atPath: CLI.root + "/golden/baseline/summary.json", toPath: d + "/golden/b2.json")
+        try FileManager.default.copyItem(atPath: Repository.root + "/golden/baseline/summary.json", toPath: d + "/golden/b2.json")
         try FileManager.default.removeItem(atPath: d + "/golden/baseline/summary.json")
         try FileManager.default.moveItem(atPath: d + "/golden/b2.json", toPath: d + "/golden/baseline/summary.json")
         try Data("not zstd".utf8).write(to: URL(fileURLWithPath: d + "/golden/baseline/tables/gold_crypto_trades.jsonl.zst"))
-        let t = try CLI.run(["check", "baseline", "--golden", d + "/golden"])
-        #expect(t.status == 2, "\(t.err)")
-        #expect(t.err.contains("gold_crypto_trades.jsonl.zst") && t.err.contains("corrupt golden table"), "\(t.err)")
+        let t = try await CLI.run(["check", "baseline", "--golden", d + "/golden"])
+        #expect(t.status == 2, "\(t.stderr)")
+        #expect(t.stderr.contains("gold_crypto_trades.jsonl.zst") && t.stderr.contains("corrupt golden table"), "\(t.stderr)")
     }
 }
