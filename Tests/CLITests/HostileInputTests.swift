@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// Absurd values of every documented key, through every command that reads
-/// them: exit 2, quickly, with a message naming the key and its bound; and
+/// them: exit 2 with a message naming the key and its bound (how fast, on the
+/// release binary, is measured by scripts/limits-timing.sh, not here); and
 /// the input classes that used to crash, each built here, end to end.
 @Suite struct HostileInputTests {
     /// (`--set` text, what the message must contain besides the key).
@@ -61,14 +62,9 @@ import TestSupport
 
     func expectRefused(_ args: [String], key: String, bound: String, cwd: String = Repository.root,
                        sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let start = Date()
         let r = try await CLI.run(args, cwd: cwd)
-        let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 2, "\(args): exit \(r.status)", sourceLocation: sourceLocation)
         #expect(r.stderr.contains(key) && r.stderr.contains(bound), "\(args): \(r.stderr)", sourceLocation: sourceLocation)
-        // A generous bound for a loaded machine and a debug build; the release
-        // figure (well under a second) is in docs/RELIABILITY.md.
-        #expect(seconds < 5, "\(args) took \(seconds) s", sourceLocation: sourceLocation)
     }
 
     @Test func absurdScenarioValuesExit2NamingKeyAndBoundInEveryCommand() async throws {
