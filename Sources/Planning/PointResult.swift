@@ -39,6 +39,9 @@ public struct PointResult: Equatable, Sendable {
     public var alertFired: Bool
     public var silverP99Ms: Int64?
     public var endToEndP99Ms: Int64?
+    /// Per exchange (`binance`, `kraken`) and layer (`bronze`, `silver`, `gold`):
+    /// p99 of a record's Kafka create time to that layer's commit, ms.
+    public var recordLatencyP99Ms: [String: [String: Int64]] = [:]
     public var lateDropped: Int64
     public var dedupStateKeys: Int64
     public var dedupStateBytes: Int64
@@ -74,6 +77,7 @@ extension PointResult {
         alertFired = o.alertFired
         silverP99Ms = o.silverLatencyP99Micros.map(msOf)
         endToEndP99Ms = o.endToEndP99Micros.map(msOf)
+        recordLatencyP99Ms = o.recordLatencyP99Micros.mapValues { $0.mapValues(msOf) }.filter { !$0.value.isEmpty }
         lateDropped = o.lateDropped
         dedupStateKeys = o.dedupStateKeys
         dedupStateBytes = o.dedupStateBytes
@@ -126,6 +130,7 @@ extension PointResult {
             "alert_fired": .bool(alertFired),
             "silver_p99_ms": .optional(silverP99Ms),
             "end_to_end_p99_ms": .optional(endToEndP99Ms),
+            "record_latency_p99_ms": .object(recordLatencyP99Ms.mapValues { .object($0.mapValues { .int($0) }) }),
             "late_dropped": .int(lateDropped),
             "dedup_state": .object([
                 "keys": .int(dedupStateKeys), "bytes": .int(dedupStateBytes), "bytes_per_key": .int(stateBytesPerKey),
@@ -149,6 +154,11 @@ extension PointResult {
         alertFired = try c.bool("alert_fired")
         silverP99Ms = try c.optionalInt("silver_p99_ms")
         endToEndP99Ms = try c.optionalInt("end_to_end_p99_ms")
+        if case .object(let o) = c.value, o["record_latency_p99_ms"] != nil {
+            for (e, layers) in try c.object("record_latency_p99_ms").members() {
+                for (layer, v) in try layers.members() { recordLatencyP99Ms[e, default: [:]][layer] = try v.asInt() }
+            }
+        }
         lateDropped = try c.int("late_dropped")
         let d = try c.object("dedup_state")
         dedupStateKeys = try d.int("keys")

@@ -55,6 +55,13 @@ extension WhatIfReport {
             h += "<td>\(escapeXML(reasons.joined(separator: "; ")))</td></tr>\n"
         }
         h += "</tbody>\n</table>\n"
+        h += "<h2>Record latency p99: Kafka create time to each layer's commit</h2>\n<table>\n<thead><tr>"
+        for c in recordLatencyRows()[0] { h += "<th>\(escapeXML(c))</th>" }
+        h += "</tr></thead>\n<tbody>\n"
+        for row in recordLatencyRows().dropFirst() {
+            h += "<tr>" + row.map { "<td class=\"n\">\(escapeXML($0))</td>" }.joined() + "</tr>\n"
+        }
+        h += "</tbody>\n</table>\n"
 
         for (p, a) in zip(points, assessments) {
             let title = point(p).assignments.map(\.override).joined(separator: ", ")

@@ -116,6 +116,9 @@ public struct WhatIfReport: Sendable {
         }
         out += markdownTable(jobRows, rightAligned: Set([0, 3, 4, 5, 6, 7, 8]))
 
+        out += "\n## Record latency p99: Kafka create time to each layer's commit\n\n"
+        out += markdownTable(recordLatencyRows(), rightAligned: Set(0...6))
+
         if !recommendations.isEmpty {
             out += "\n## Recommendations\n\n"
             for r in recommendations { out += "- \(r.sentence)\n" }
@@ -183,5 +186,23 @@ extension String {
         var s = ""
         for c in self { if c == "|" { s += "\\|" } else { s.append(c) } }
         return s
+    }
+}
+
+extension WhatIfReport {
+    static let latencyColumns: [(exchange: String, layer: String)] = [
+        ("binance", "bronze"), ("binance", "silver"), ("binance", "gold"),
+        ("kraken", "bronze"), ("kraken", "silver"), ("kraken", "gold"),
+    ]
+
+    /// Header and one row per point: per exchange, Bronze / Silver / Gold p99.
+    func recordLatencyRows() -> [[String]] {
+        var rows = [["#"] + Self.latencyColumns.map { "\($0.exchange) \($0.layer)" }]
+        for p in points {
+            rows.append([String(p.index)] + Self.latencyColumns.map { c in
+                p.recordLatencyP99Ms[c.exchange]?[c.layer].map(formatMs) ?? "-"
+            })
+        }
+        return rows
     }
 }

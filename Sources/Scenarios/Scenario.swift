@@ -70,6 +70,14 @@ public struct Fault: Equatable, Sendable {
     }
 }
 
+/// The two readings of "Silver latency p99 < 60 s".
+public enum SilverLatencyDefinition: String, Sendable, CaseIterable {
+    /// A Silver batch's processing time (`k2_silver_batch_processing_seconds`).
+    case batchProcessing = "batch_processing"
+    /// A record's Kafka create time to the Silver commit that holds it.
+    case recordLatency = "record_latency"
+}
+
 /// What a scenario promises; the checks hold the run to it.
 public struct Expectations: Equatable, Sendable {
     /// `SilverBinanceProcessingBehind` fires (true) or never fires (false).
@@ -84,11 +92,13 @@ public struct Expectations: Equatable, Sendable {
     public var slaHolds: Bool?
     /// Checks that must fail (a scenario that shows a variant's failure).
     public var failures: [String] = []
+    /// Which Silver latency `slaHolds` judges (docs/SCENARIOS.md).
+    public var silverSLA: SilverLatencyDefinition = .batchProcessing
     public init() {}
 
     public static func == (a: Self, b: Self) -> Bool {
         a.alertFires == b.alertFires && a.minLateDropped == b.minLateDropped && a.maxLateDropped == b.maxLateDropped
-            && a.slaHolds == b.slaHolds && a.failures == b.failures
+            && a.slaHolds == b.slaHolds && a.failures == b.failures && a.silverSLA == b.silverSLA
             && a.minHeadroomMicros.elementsEqual(b.minHeadroomMicros, by: { $0 == $1 })
             && a.maxHeadroomMicros.elementsEqual(b.maxHeadroomMicros, by: { $0 == $1 })
             && a.maxBatchesBehind.elementsEqual(b.maxBatchesBehind, by: { $0 == $1 })

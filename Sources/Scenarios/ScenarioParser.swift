@@ -17,7 +17,7 @@ public enum ScenarioParser {
                                "delivery_latency_median", "burst_branching_ratio"]
     static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger", "start_at"]
     static let expectKeys = ["alert_fires", "min_headroom", "max_headroom", "max_batches_behind",
-                             "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds", "failures"]
+                             "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds", "failures", "silver_sla"]
     /// The keys each fault kind takes besides `kind`; the first group is required.
     static let faultKeys: [String: (required: [String], optional: [String])] = [
         "duplicates": (["exchange", "at", "mode", "count"], ["for"]),
@@ -296,6 +296,13 @@ public enum ScenarioParser {
         var e = Expectations()
         e.alertFires = try m["alert_fires"]?.bool()
         e.slaHolds = try m["sla_holds"]?.bool()
+        if let v = m["silver_sla"] {
+            let text = try v.string()
+            guard let d = SilverLatencyDefinition(rawValue: text) else {
+                throw v.error("expect.silver_sla must be one of " + SilverLatencyDefinition.allCases.map(\.rawValue).joined(separator: ", ") + " (got '\(text)')")
+            }
+            e.silverSLA = d
+        }
         let hmax = Limits.maxHeadroom, cmax = Limits.maxExpectedCount
         if let v = m["min_headroom"] { e.minHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration(atMost: hmax) } }
         if let v = m["max_headroom"] { e.maxHeadroomMicros = try perJob(v) { n throws(InputError) in try n.duration(atMost: hmax) } }

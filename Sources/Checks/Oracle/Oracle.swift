@@ -37,7 +37,13 @@ public struct OracleResult {
     public var alertFirstFiredMicros: Micros?
     /// The alert at every evaluation, as Prometheus evaluates it.
     public var alert: AlertHistory?
+    /// Silver batch processing time p99 (the `batch_processing` definition).
     public var silverLatencyP99Micros: Int64?
+    /// Kafka create time to Silver commit, p99 over both exchanges (the `record_latency` definition).
+    public var silverRecordLatencyP99Micros: Int64?
+    /// Per exchange (`binance`, `kraken`) and layer (`bronze`, `silver`, `gold`):
+    /// p99 of Kafka create time to that layer's commit, per record.
+    public var recordLatencyP99Micros: [String: [String: Int64]] = [:]
     public var endToEndP99Micros: Int64?
     public var lateDropped: Int64 = 0
     public var duplicatesDropped: Int64 = 0
@@ -85,6 +91,8 @@ public enum Oracle {
         r.alertFirstFiredMicros = metrics.alertFiredMicros
         r.alert = metrics.alert
         r.silverLatencyP99Micros = sla.silverLatencyP99Micros
+        r.silverRecordLatencyP99Micros = sla.silverRecordLatencyP99Micros
+        r.recordLatencyP99Micros = sla.recordLatencies.mapValues { $0.compactMapValues { percentile($0, 99) } }
         r.endToEndP99Micros = sla.endToEndP99Micros
         r.lateDropped = goldModel.lateDropped
         r.duplicatesDropped = goldModel.duplicatesDropped
