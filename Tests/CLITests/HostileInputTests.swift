@@ -130,7 +130,15 @@ import TestSupport
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
-        try await Task.sleep(for: .seconds(3))
+        // Interrupt only once the handler is installed (a busy machine may take
+        // seconds to get there, and a SIGINT before it would kill the process or,
+        // where a launcher ignores SIGINT, be lost): Linux shows the caught
+        // signals in /proc/PID/status.
+        var waited = 0
+        while p.isRunning, !Self.catchesSIGINT(pid: p.processIdentifier), waited < 600 {
+            try await Task.sleep(for: .milliseconds(100)); waited += 1
+        }
+        try await Task.sleep(for: .milliseconds(500))
         #expect(p.isRunning, "the run ended before it could be interrupted")
         p.interrupt()  // SIGINT
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
@@ -140,6 +148,15 @@ import TestSupport
         #expect(stderr.contains("interrupted (Ctrl-C) at") && stderr.contains("stopped cleanly"), "\(stderr)")
         #expect(!stderr.contains("%"), "a progress bar on a pipe: \(stderr)")
         #expect(o.isEmpty)
+    }
+
+    /// Whether process `pid` has a handler for SIGINT (bit 1 of SigCgt).
+    static func catchesSIGINT(pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (SIGINT - 1)) != 0
     }
 
     /// Class: a corrupt golden is bad input (exit 2), not a failed comparison.
