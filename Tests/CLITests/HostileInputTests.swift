@@ -150,8 +150,12 @@ import TestSupport
         #expect(o.isEmpty)
     }
 
-    /// Whether process `pid` has a handler for SIGINT (bit 1 of SigCgt).
+    /// Whether process `pid` is medallion-sim and has its SIGINT handler
+    /// installed (bit 1 of SigCgt). The name matters: between spawn and exec
+    /// the child is a copy of this test process, whose handlers it shows.
     static func catchesSIGINT(pid: Int32) -> Bool {
+        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
+              comm.hasPrefix("medallion-sim") else { return false }
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
               let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
