@@ -60,17 +60,19 @@ final class BronzeLogic: MicroBatchLogic {
         return BatchOutput(rowsIn: n, rowsOut: [n])
     }
 
-    func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool {
-        table.hasCommitted(queryId: queryId, batchId: batchId)
+    func alreadyCommitted(sink: TableName, queryId: String, batchId: Int64) -> Bool {
+        precondition(sink == table.name)
+        return table.sink.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
-        table.commitStaged(queryId: queryId, job: table.name == .bronzeBinance ? .bronzeBinance : .bronzeKraken,
-                           batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
+    func commit(sink: TableName, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        precondition(sink == table.name)
+        return table.sink.commitStaged(queryId: queryId, job: table.name == .bronzeBinance ? .bronzeBinance : .bronzeKraken,
+                                       batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {}
-    func abandonBatch() { table.discardStaged() }
+    func abandonBatch() { table.sink.discardStaged() }
     var stateKeys: Int { 0 }
 }
 
@@ -212,23 +214,30 @@ final class SilverLogic: MicroBatchLogic {
         return out
     }
 
-    func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool {
+    func alreadyCommitted(sink: TableName, queryId: String, batchId: Int64) -> Bool {
         if appendOnly { return false }
-        return i == 0 ? silver.hasCommitted(queryId: queryId, batchId: batchId) : dlq.hasCommitted(queryId: queryId, batchId: batchId)
+        switch sink {
+        case silver.name: return silver.sink.hasCommitted(queryId: queryId, batchId: batchId)
+        case dlq.name: return dlq.sink.hasCommitted(queryId: queryId, batchId: batchId)
+        default: preconditionFailure("\(job.rawValue) does not write \(sink.rawValue)")
+        }
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
-        if i == 0 {
-            return silver.commitStaged(queryId: queryId, job: job, batchId: batchId,
-                                       batchTimestampMicros: batchTimestampMicros, at: t, appendOnly: appendOnly)
+    func commit(sink: TableName, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        switch sink {
+        case silver.name:
+            return silver.sink.commitStaged(queryId: queryId, job: job, batchId: batchId,
+                                            batchTimestampMicros: batchTimestampMicros, at: t, appendOnly: appendOnly)
+        case dlq.name:
+            defer { pendingDlq = DlqColumns() }
+            return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId,
+                              batchTimestampMicros: batchTimestampMicros, at: t, appendOnly: appendOnly)
+        default: preconditionFailure("\(job.rawValue) does not write \(sink.rawValue)")
         }
-        defer { pendingDlq = DlqColumns() }
-        return dlq.commit(pendingDlq, queryId: queryId, job: job, batchId: batchId,
-                          batchTimestampMicros: batchTimestampMicros, at: t, appendOnly: appendOnly)
     }
 
     func batchCompleted(batchId: Int64) {}
-    func abandonBatch() { silver.discardStaged(); pendingDlq = DlqColumns() }
+    func abandonBatch() { silver.sink.discardStaged(); pendingDlq = DlqColumns() }
     var stateKeys: Int { 0 }
 }
 
@@ -292,15 +301,18 @@ final class GoldLogic: MicroBatchLogic {
     private func drop(_ kind: DroppedRow.Kind, _ e: OffsetLogEntry, _ s: SilverTable, _ r: Int, _ eventMs: Int64,
                       _ threshold: Int64) -> DroppedRow {
         DroppedRow(kind: kind, goldBatchId: e.batchId, sourceTable: s.name, sourceRow: r,
-                   messageId: s.cols.messageId.string(r), eventTimeMs: eventMs, lateThresholdMs: threshold)
+                   messageId: s.messageId(r), eventTimeMs: eventMs, lateThresholdMs: threshold)
     }
 
-    func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool {
-        gold.hasCommitted(queryId: queryId, batchId: batchId)
+    func alreadyCommitted(sink: TableName, queryId: String, batchId: Int64) -> Bool {
+        precondition(sink == gold.name)
+        return gold.sink.hasCommitted(queryId: queryId, batchId: batchId)
     }
 
-    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
-        gold.commitStaged(queryId: queryId, job: .gold, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
+    func commit(sink: TableName, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        precondition(sink == gold.name)
+        return gold.sink.commitStaged(queryId: queryId, job: .gold, batchId: batchId,
+                                      batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {
@@ -311,7 +323,7 @@ final class GoldLogic: MicroBatchLogic {
 
     func abandonBatch() {
         state.rollback()
-        gold.discardStaged()
+        gold.sink.discardStaged()
         pendingDrops.removeAll()
     }
 

@@ -188,10 +188,10 @@ protocol MicroBatchLogic: AnyObject {
     func availableOffsets(at t: Micros) -> [Int64]
     /// Reads [start, end), stages output in the sinks, updates state tentatively.
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput
-    /// Whether sink `i` already holds this batch (Iceberg's check, before any work).
-    func alreadyCommitted(sink i: Int, queryId: String, batchId: Int64) -> Bool
-    /// Commits sink `i` (or skips it if already committed). Returns whether a snapshot was made.
-    func commit(sink i: Int, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool
+    /// Whether the sink table already holds this batch (Iceberg's check, before any work).
+    func alreadyCommitted(sink: TableName, queryId: String, batchId: Int64) -> Bool
+    /// Commits the sink table (or skips it if already committed). Returns whether a snapshot was made.
+    func commit(sink: TableName, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool
     /// The batch reached the commit log: make its state and drop records durable.
     func batchCompleted(batchId: Int64)
     /// The batch was abandoned (crash, failure): discard staged rows and tentative state.

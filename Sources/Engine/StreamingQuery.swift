@@ -276,9 +276,9 @@ final class StreamingQuery {
         guard i < sinks.count else { return finishBatch(at: now) }
         let batchId = inFlight!.batchId
         let batchTs = inFlight!.batchTimestampMs * Time.microsPerMilli
-        if logic.alreadyCommitted(sink: i, queryId: queryId, batchId: batchId) {
+        if logic.alreadyCommitted(sink: sinks[i], queryId: queryId, batchId: batchId) {
             // Iceberg reads the table's snapshot summaries and returns: no new snapshot.
-            _ = logic.commit(sink: i, queryId: queryId, batchId: batchId, batchTimestampMicros: batchTs, at: now)
+            _ = logic.commit(sink: sinks[i], queryId: queryId, batchId: batchId, batchTimestampMicros: batchTs, at: now)
             inFlight!.sinks[i].outcome = .skippedAlreadyCommitted
             inFlight!.sinks[i].finishedAtMicros = now
             return afterSink(i, at: now)
@@ -307,7 +307,7 @@ final class StreamingQuery {
                 }
                 return
             }
-            let made = logic.commit(sink: i, queryId: queryId, batchId: batchId, batchTimestampMicros: batchTs, at: done)
+            let made = logic.commit(sink: sinks[i], queryId: queryId, batchId: batchId, batchTimestampMicros: batchTs, at: done)
             inFlight!.sinks[i].outcome = made ? .committed : .skippedAlreadyCommitted
             inFlight!.sinks[i].finishedAtMicros = done
             afterSink(i, at: done)

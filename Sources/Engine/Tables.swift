@@ -74,6 +74,52 @@ struct SnapshotLog {
     }
 }
 
+/// Row storage behind a staged sink: the committed rows, then the staged ones.
+protocol SinkRows {
+    init()
+    var count: Int { get }
+    /// Keeps the first `n` rows.
+    mutating func truncate(to n: Int)
+}
+
+/// Iceberg's streaming sink for one table, written once for all four: a
+/// running batch stages rows after the committed ones; the commit publishes
+/// them as one snapshot, or drops them when the query already committed the
+/// batch (the idempotence check of `SnapshotLog`); an abandoned batch
+/// discards them. Readers see only committed rows.
+struct StagedSink<Rows: SinkRows> {
+    var rows = Rows()
+    private(set) var log = SnapshotLog()
+
+    var committedRows: Int { log.committedRows }
+    var stagedCount: Int { rows.count - log.committedRows }
+    var snapshots: [Snapshot] { log.snapshots }
+
+    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
+
+    /// Publishes the staged rows as one snapshot, or drops them if the batch
+    /// was already committed. Returns whether a snapshot was made.
+    /// `appendOnly` (foreachBatch's plain append): no batch-id check, so a
+    /// re-run batch is appended again.
+    mutating func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros,
+                               appendOnly: Bool = false) -> Bool {
+        if !appendOnly && log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
+        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
+                   rows: stagedCount, appendOnly: appendOnly)
+        return true
+    }
+
+    mutating func discardStaged() {
+        if rows.count > log.committedRows { rows.truncate(to: log.committedRows) }
+    }
+
+    /// The batch timestamp of the snapshot holding committed row `row`.
+    func batchTimestamp(ofRow row: Int) -> Micros { log.batchTimestamp(ofRow: row) }
+
+    /// Test only: see `SnapshotLog.testOnly_forgetLastRow`.
+    mutating func testOnly_forgetLastRow() { log.testOnly_forgetLastRow() }
+}
+
 /// What every table answers: its name, committed rows, snapshots.
 public protocol MedallionTable: AnyObject {
     var name: TableName { get }
@@ -105,41 +151,30 @@ public final class BronzeTable: MedallionTable {
     public let name: TableName
     public let topicName: String
     private let cluster: KafkaCluster
-    private var partition: [Int32] = []
-    private var position: [Int] = []
-    private var kafkaTimestampMs: [Int64] = []
-    private var log = SnapshotLog()
+    /// A row: where its Kafka record is (partition, position in its log) and the record's timestamp.
+    struct Rows: SinkRows {
+        var partition: [Int32] = []
+        var position: [Int] = []
+        var kafkaTimestampMs: [Int64] = []
+        var count: Int { partition.count }
+        mutating func truncate(to n: Int) {
+            let k = count - n
+            partition.removeLast(k); position.removeLast(k); kafkaTimestampMs.removeLast(k)
+        }
+    }
+    var sink = StagedSink<Rows>()
 
     init(name: TableName, topic: String, cluster: KafkaCluster) {
         self.name = name; self.topicName = topic; self.cluster = cluster
     }
 
-    public var rowCount: Int { log.committedRows }
-    public var snapshots: [Snapshot] { log.snapshots }
-    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { partition.count * 20 }
-
-    var stagedCount: Int { partition.count - log.committedRows }
+    public var rowCount: Int { sink.committedRows }
+    public var snapshots: [Snapshot] { sink.snapshots }
+    public var storageBytes: Int { sink.rows.count * 20 }
 
     func stage(partition p: Int32, position i: Int, kafkaTimestampMs ts: Int64) {
         if topicRef == nil { topicRef = cluster.topic(topicName) }
-        partition.append(p); position.append(i); kafkaTimestampMs.append(ts)
-    }
-
-    /// Publishes the staged rows as one snapshot, or drops them if the batch
-    /// was already committed. Returns whether a snapshot was made.
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
-        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
-        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
-                   rows: stagedCount)
-        return true
-    }
-
-    func discardStaged() {
-        let n = log.committedRows
-        guard partition.count > n else { return }
-        let k = partition.count - n
-        partition.removeLast(k); position.removeLast(k); kafkaTimestampMs.removeLast(k)
+        sink.rows.partition.append(p); sink.rows.position.append(i); sink.rows.kafkaTimestampMs.append(ts)
     }
 
     /// The topic, cached when the first row is staged: on the simulation
@@ -151,24 +186,26 @@ public final class BronzeTable: MedallionTable {
 
     /// The Kafka value of row `i` (a copy of the log's bytes).
     public func value(_ i: Int) -> [UInt8] {
-        Array(topic.partitions[Int(partition[i])].valueSlice(atPosition: position[i]))
+        Array(topic.partitions[Int(sink.rows.partition[i])].valueSlice(atPosition: sink.rows.position[i]))
     }
 
     /// Bronze ingestion time: the writing batch's timestamp.
     /// Calls `body` with the Kafka value of row `i` in place (no copy).
     func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        topic.partitions[Int(partition[i])].valueSlice(atPosition: position[i]).withUnsafeBytes(body)
+        topic.partitions[Int(sink.rows.partition[i])].valueSlice(atPosition: sink.rows.position[i]).withUnsafeBytes(body)
     }
 
-    public func ingestionMicros(_ i: Int) -> Micros { log.batchTimestamp(ofRow: i) }
-    public func partitionOf(_ i: Int) -> Int32 { partition[i] }
+    public func ingestionMicros(_ i: Int) -> Micros { sink.batchTimestamp(ofRow: i) }
+    public func partitionOf(_ i: Int) -> Int32 { sink.rows.partition[i] }
     /// The Kafka offset of row `i`'s record.
-    public func offsetOf(_ i: Int) -> Int64 { topic.partitions[Int(partition[i])].offset(atPosition: position[i]) }
+    public func offsetOf(_ i: Int) -> Int64 {
+        topic.partitions[Int(sink.rows.partition[i])].offset(atPosition: sink.rows.position[i])
+    }
 
     public func row(_ i: Int) -> BronzeRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        return BronzeRow(topic: topicName, partition: partition[i], offset: offsetOf(i),
-                         kafkaTimestampMs: kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestionMicros(i),
+        return BronzeRow(topic: topicName, partition: sink.rows.partition[i], offset: offsetOf(i),
+                         kafkaTimestampMs: sink.rows.kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestionMicros(i),
                          value: value(i))
     }
 
@@ -195,53 +232,43 @@ public final class SilverTable: MedallionTable {
     let bronze: BronzeTable
     let pool: StringPool
     let lists: StringListPool
-    var cols = TradeColumns()
-    private var schemaId: [Int32] = []
-    private var sourceRow: [UInt32] = []
-    private var log = SnapshotLog()
+    /// A row: the trade's fields, the writer schema id, the Bronze row it came from.
+    struct Rows: SinkRows {
+        var trades = TradeColumns()
+        var schemaId: [Int32] = []
+        var sourceRow: [UInt32] = []
+        var count: Int { trades.count }
+        mutating func truncate(to n: Int) {
+            let k = count - n
+            trades.truncate(to: n); schemaId.removeLast(k); sourceRow.removeLast(k)
+        }
+    }
+    var sink = StagedSink<Rows>()
 
     init(name: TableName, exchange: ExchangeName, bronze: BronzeTable, pool: StringPool, lists: StringListPool) {
         self.name = name; self.exchange = exchange; self.bronze = bronze; self.pool = pool; self.lists = lists
     }
 
-    public var rowCount: Int { log.committedRows }
-    public var snapshots: [Snapshot] { log.snapshots }
-    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { cols.byteCount + schemaId.count * 8 }
-    var stagedCount: Int { cols.count - log.committedRows }
+    public var rowCount: Int { sink.committedRows }
+    public var snapshots: [Snapshot] { sink.snapshots }
+    public var storageBytes: Int { sink.rows.trades.byteCount + sink.rows.schemaId.count * 8 }
 
     func stage(_ t: Trade, schemaId s: Int32, sourceRow r: Int) {
-        cols.append(t, pool: pool, lists: lists)
-        schemaId.append(s); sourceRow.append(UInt32(r))
+        sink.rows.trades.append(t, pool: pool, lists: lists)
+        sink.rows.schemaId.append(s); sink.rows.sourceRow.append(UInt32(r))
     }
 
-    /// `appendOnly` (foreachBatch's plain append): no batch-id check, so a
-    /// re-run batch is appended again.
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros,
-                      appendOnly: Bool = false) -> Bool {
-        if !appendOnly && log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
-        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
-                   rows: stagedCount, appendOnly: appendOnly)
-        return true
-    }
-
-    func discardStaged() {
-        let n = log.committedRows
-        guard cols.count > n else { return }
-        let k = cols.count - n
-        cols.truncate(to: n)
-        schemaId.removeLast(k); sourceRow.removeLast(k)
-    }
-
-    func messageKey(_ i: Int) -> MessageKey { cols.messageId.key(i) }
-    func timestampMicros(_ i: Int) -> Micros { cols.timestamp[i] }
+    func messageKey(_ i: Int) -> MessageKey { sink.rows.trades.messageId.key(i) }
+    func messageId(_ i: Int) -> String { sink.rows.trades.messageId.string(i) }
+    func timestampMicros(_ i: Int) -> Micros { sink.rows.trades.timestamp[i] }
 
     public func row(_ i: Int) -> SilverRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        return SilverRow(trade: cols.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: true),
-                         validationTimestampMicros: log.batchTimestamp(ofRow: i),
-                         bronzeIngestionTimestampMicros: bronze.ingestionMicros(Int(sourceRow[i])),
-                         schemaId: schemaId[i], sourceBronzeRow: Int(sourceRow[i]))
+        let source = Int(sink.rows.sourceRow[i])
+        return SilverRow(trade: sink.rows.trades.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: true),
+                         validationTimestampMicros: sink.batchTimestamp(ofRow: i),
+                         bronzeIngestionTimestampMicros: bronze.ingestionMicros(source),
+                         schemaId: sink.rows.schemaId[i], sourceBronzeRow: source)
     }
 
     public var rows: LazyMapSequence<Range<Int>, SilverRow> { (0..<rowCount).lazy.map { self.row($0) } }
@@ -271,7 +298,7 @@ public struct DlqRow: Equatable, Sendable {
 
 /// Column storage for DLQ rows; also a Silver batch's pending DLQ output
 /// (the DLQ has two writers, so each stages into its own buffer).
-struct DlqColumns {
+struct DlqColumns: SinkRows {
     var exchange: [UInt8] = []         // ExchangeName index
     var bronzeRow: [UInt32] = []
     var reason: [UInt8] = []           // DeadLetterReason index
@@ -292,6 +319,12 @@ struct DlqColumns {
         dlqWrite.append(writeTs)
     }
 
+    mutating func truncate(to n: Int) {
+        let k = count - n
+        exchange.removeLast(k); bronzeRow.removeLast(k); reason.removeLast(k); message.truncate(to: n)
+        schemaId.removeLast(k); hasSchemaId.removeLast(k); dlqWrite.removeLast(k)
+    }
+
     mutating func append(contentsOf o: DlqColumns) {
         for i in 0..<o.count {
             exchange.append(o.exchange[i]); bronzeRow.append(o.bronzeRow[i]); reason.append(o.reason[i])
@@ -306,36 +339,35 @@ struct DlqColumns {
 public final class DlqTable: MedallionTable {
     public let name = TableName.silverDlq
     private let bronze: [ExchangeName: BronzeTable]
-    private var cols = DlqColumns()
-    private var log = SnapshotLog()
+    var sink = StagedSink<DlqColumns>()
 
     init(bronze: [ExchangeName: BronzeTable]) { self.bronze = bronze }
 
-    public var rowCount: Int { log.committedRows }
-    public var snapshots: [Snapshot] { log.snapshots }
-    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { cols.count * 28 + cols.message.byteCount }
+    public var rowCount: Int { sink.committedRows }
+    public var snapshots: [Snapshot] { sink.snapshots }
+    public var storageBytes: Int { sink.rows.count * 28 + sink.rows.message.byteCount }
 
+    /// Stages a writer's pending rows (each writer buffers its own, see
+    /// `DlqColumns`) and commits them as one snapshot; see `StagedSink.commitStaged`.
     func commit(_ pending: DlqColumns, queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros,
                 at t: Micros, appendOnly: Bool = false) -> Bool {
-        if !appendOnly && log.alreadyCommitted(queryId: queryId, batchId: batchId) { return false }
-        cols.append(contentsOf: pending)
-        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
-                   rows: pending.count, appendOnly: appendOnly)
-        return true
+        precondition(sink.stagedCount == 0, "the DLQ stages only inside a commit")
+        sink.rows.append(contentsOf: pending)
+        return sink.commitStaged(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros,
+                                 at: t, appendOnly: appendOnly)
     }
 
     public func row(_ i: Int) -> DlqRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        let e = ExchangeName.allCases[Int(cols.exchange[i])]
+        let e = ExchangeName.allCases[Int(sink.rows.exchange[i])]
         let b = bronze[e]!
-        let r = Int(cols.bronzeRow[i])
-        let reason = DeadLetterReason.allCases[Int(cols.reason[i])]
+        let r = Int(sink.rows.bronzeRow[i])
+        let reason = DeadLetterReason.allCases[Int(sink.rows.reason[i])]
         return DlqRow(rawValue: b.value(r), sourceTopic: b.topicName, sourcePartition: b.partitionOf(r),
                       sourceOffset: b.offsetOf(r), exchange: e.rawValue, errorCategory: reason.category,
-                      errorReason: reason, errorMessage: cols.message.string(i),
-                      schemaId: cols.hasSchemaId[i] ? cols.schemaId[i] : nil,
-                      bronzeIngestionTimestampMicros: b.ingestionMicros(r), dlqWriteTimestampMicros: cols.dlqWrite[i],
+                      errorReason: reason, errorMessage: sink.rows.message.string(i),
+                      schemaId: sink.rows.hasSchemaId[i] ? sink.rows.schemaId[i] : nil,
+                      bronzeIngestionTimestampMicros: b.ingestionMicros(r), dlqWriteTimestampMicros: sink.rows.dlqWrite[i],
                       sourceTable: b.name, sourceBronzeRow: r)
     }
 
@@ -374,53 +406,45 @@ public final class GoldTable: MedallionTable {
     public let name = TableName.gold
     let pool: StringPool
     let lists: StringListPool
-    var cols = TradeColumns()
-    /// Event time in whole seconds; the partition columns derive from it.
-    private var eventSeconds: [Int64] = []
-    private var sourceInput: [UInt8] = []      // 0 = silver_binance, 1 = silver_kraken
-    private var sourceRow: [UInt32] = []
-    private var log = SnapshotLog()
+    /// A row: the trade's fields (vendor data in Gold's JSON form), its event
+    /// time in whole seconds (the partition columns derive from it) and the
+    /// Silver table and row it came from.
+    struct Rows: SinkRows {
+        var trades = TradeColumns()
+        var eventSeconds: [Int64] = []
+        var sourceInput: [UInt8] = []      // index into GoldTable.inputs
+        var sourceRow: [UInt32] = []
+        var count: Int { trades.count }
+        mutating func truncate(to n: Int) {
+            let k = count - n
+            trades.truncate(to: n); eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
+        }
+    }
+    var sink = StagedSink<Rows>()
     static let inputs: [TableName] = [.silverBinance, .silverKraken]
 
     init(pool: StringPool, lists: StringListPool) { self.pool = pool; self.lists = lists }
 
-    public var rowCount: Int { log.committedRows }
-    public var snapshots: [Snapshot] { log.snapshots }
-    func hasCommitted(queryId: String, batchId: Int64) -> Bool { log.alreadyCommitted(queryId: queryId, batchId: batchId) }
-    public var storageBytes: Int { cols.byteCount + eventSeconds.count * 13 }
-    var stagedCount: Int { cols.count - log.committedRows }
+    public var rowCount: Int { sink.committedRows }
+    public var snapshots: [Snapshot] { sink.snapshots }
+    public var storageBytes: Int { sink.rows.trades.byteCount + sink.rows.eventSeconds.count * 13 }
 
     func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64) {
-        cols.appendAllButVendor(from: silver.cols, row: i)
-        cols.vendor.appendVendorGold(fromCanonical: silver.cols.vendor, row: i)
-        eventSeconds.append(e); sourceInput.append(UInt8(input)); sourceRow.append(UInt32(i))
-    }
-
-    func commitStaged(queryId: String, job: JobName, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
-        if log.alreadyCommitted(queryId: queryId, batchId: batchId) { discardStaged(); return false }
-        log.record(queryId: queryId, job: job, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t,
-                   rows: stagedCount)
-        return true
-    }
-
-    func discardStaged() {
-        let n = log.committedRows
-        guard cols.count > n else { return }
-        let k = cols.count - n
-        cols.truncate(to: n)
-        eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
+        sink.rows.trades.appendAllButVendor(from: silver.sink.rows.trades, row: i)
+        sink.rows.trades.vendor.appendVendorGold(fromCanonical: silver.sink.rows.trades.vendor, row: i)
+        sink.rows.eventSeconds.append(e); sink.rows.sourceInput.append(UInt8(input)); sink.rows.sourceRow.append(UInt32(i))
     }
 
     public func row(_ i: Int) -> GoldRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        let e = eventSeconds[i]
+        let e = sink.rows.eventSeconds[i]
         let civil = UTCDateTime(micros: e * Time.microsPerSecond)
-        let v = cols.vendor[i]
+        let v = sink.rows.trades.vendor[i]
         let json: String? = v[v.startIndex] == 0 ? nil : String(decoding: v.dropFirst(), as: UTF8.self)
-        return GoldRow(trade: cols.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: false),
-                       vendorDataJSON: json, goldIngestionTimestampMicros: log.batchTimestamp(ofRow: i),
+        return GoldRow(trade: sink.rows.trades.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: false),
+                       vendorDataJSON: json, goldIngestionTimestampMicros: sink.batchTimestamp(ofRow: i),
                        exchangeDate: civil.dateString, exchangeHour: Int(civil.hour), eventTimeSeconds: e,
-                       sourceTable: GoldTable.inputs[Int(sourceInput[i])], sourceRow: Int(sourceRow[i]))
+                       sourceTable: GoldTable.inputs[Int(sink.rows.sourceInput[i])], sourceRow: Int(sink.rows.sourceRow[i]))
     }
 
     public var rows: LazyMapSequence<Range<Int>, GoldRow> { (0..<rowCount).lazy.map { self.row($0) } }
@@ -428,7 +452,7 @@ public final class GoldTable: MedallionTable {
     /// Partitions in (date, hour) order with their committed row counts.
     public var partitions: [GoldPartition] {
         var counts: [Int64: Int] = [:]  // key: event hour since epoch
-        for i in 0..<rowCount { counts[Time.floorDiv(eventSeconds[i], 3600), default: 0] += 1 }
+        for i in 0..<rowCount { counts[Time.floorDiv(sink.rows.eventSeconds[i], 3600), default: 0] += 1 }
         return counts.keys.sorted().map { h in
             let c = UTCDateTime(micros: h * Time.microsPerHour)
             return GoldPartition(exchangeDate: c.dateString, exchangeHour: Int(c.hour), rowCount: counts[h]!)
@@ -443,42 +467,44 @@ public final class GoldTable: MedallionTable {
 
 extension GoldTable {
     /// Loses the last committed Gold row.
-    public func testOnly_loseLastRow() { log.testOnly_forgetLastRow() }
+    public func testOnly_loseLastRow() { sink.testOnly_forgetLastRow() }
 
     /// Commits a second copy of committed row `i` in a snapshot of its own.
     public func testOnly_duplicateRow(_ i: Int, silver: SilverTable) {
-        precondition(i < rowCount && stagedCount == 0)
-        let last = log.snapshots.last!
-        stage(from: silver, input: Int(sourceInput[i]), row: Int(sourceRow[i]), eventSeconds: eventSeconds[i])
-        _ = commitStaged(queryId: last.queryId + "-corrupt", job: .gold, batchId: last.batchId,
-                         batchTimestampMicros: log.batchTimestamp(ofRow: i), at: last.committedAtMicros)
+        precondition(i < rowCount && sink.stagedCount == 0)
+        let last = sink.snapshots.last!
+        let r = sink.rows
+        stage(from: silver, input: Int(r.sourceInput[i]), row: Int(r.sourceRow[i]), eventSeconds: r.eventSeconds[i])
+        _ = sink.commitStaged(queryId: last.queryId + "-corrupt", job: .gold, batchId: last.batchId,
+                              batchTimestampMicros: sink.batchTimestamp(ofRow: i), at: last.committedAtMicros)
     }
 }
 
 extension BronzeTable {
     /// Commits a second copy of committed row `i` in a snapshot of its own.
     public func testOnly_duplicateRow(_ i: Int) {
-        precondition(i < rowCount && stagedCount == 0)
-        let last = log.snapshots.last!
-        stage(partition: partition[i], position: position[i], kafkaTimestampMs: kafkaTimestampMs[i])
-        _ = commitStaged(queryId: last.queryId + "-corrupt", job: last.job, batchId: last.batchId,
-                         batchTimestampMicros: log.batchTimestamp(ofRow: i), at: last.committedAtMicros)
+        precondition(i < rowCount && sink.stagedCount == 0)
+        let last = sink.snapshots.last!
+        let r = sink.rows
+        stage(partition: r.partition[i], position: r.position[i], kafkaTimestampMs: r.kafkaTimestampMs[i])
+        _ = sink.commitStaged(queryId: last.queryId + "-corrupt", job: last.job, batchId: last.batchId,
+                              batchTimestampMicros: sink.batchTimestamp(ofRow: i), at: last.committedAtMicros)
     }
 }
 
 extension SilverTable {
     /// Points Silver row `i`'s lineage at another Bronze row (the row's fields stay).
-    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) { sourceRow[i] = UInt32(bronzeRow) }
+    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) { sink.rows.sourceRow[i] = UInt32(bronzeRow) }
 }
 
 extension GoldTable {
     /// Moves Gold row `i`'s event time (and so its partition) without touching its trade.
-    public func testOnly_setEventSeconds(_ i: Int, _ seconds: Int64) { eventSeconds[i] = seconds }
+    public func testOnly_setEventSeconds(_ i: Int, _ seconds: Int64) { sink.rows.eventSeconds[i] = seconds }
 }
 
 extension DlqTable {
     /// Files DLQ row `i` under another reason (its category follows the reason).
     public func testOnly_setReason(_ i: Int, _ reason: DeadLetterReason) {
-        cols.reason[i] = UInt8(DeadLetterReason.allCases.firstIndex(of: reason)!)
+        sink.rows.reason[i] = UInt8(DeadLetterReason.allCases.firstIndex(of: reason)!)
     }
 }
