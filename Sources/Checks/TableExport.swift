@@ -3,15 +3,17 @@ import Engine
 import Foundation
 import Kernel
 
-/// Tables as JSON Lines: one object per row, keys sorted, rows in table
-/// order (commit order, which the deterministic engine fixes). Timestamps are
-/// ISO-8601 UTC with microseconds, decimals exact with 8 places.
+/// Tables as JSON Lines: one object per row, rows in table order (commit
+/// order, which the deterministic engine fixes). Gold follows its DDL: its 18
+/// columns in the DDL's order, typed as declared (`goldLine`). The other
+/// tables have no DDL of record: keys sorted, timestamps ISO-8601 UTC with
+/// microseconds. Decimals are exact with 8 places everywhere.
 public enum TableExport {
     static func iso(_ micros: Micros) -> JSONValue { .string(UTCDateTime(micros: micros).iso8601) }
     static func b64(_ bytes: [UInt8]) -> JSONValue { .string(Data(bytes).base64EncodedString()) }
 
-    /// The 15 V2 fields; `vendor_data` as a map (Silver) or a JSON string (Gold).
-    static func tradeFields(_ t: Trade, vendorAsJSON: String??) -> [String: JSONValue] {
+    /// The 15 V2 fields as Silver's export writes them (`vendor_data` a map).
+    static func tradeFields(_ t: Trade) -> [String: JSONValue] {
         var o: [String: JSONValue] = [
             "message_id": .string(t.messageId), "trade_id": .string(t.tradeId), "symbol": .string(t.symbol),
             "exchange": .string(t.exchange), "asset_class": .string(t.assetClass), "timestamp": iso(t.timestampMicros),
@@ -21,11 +23,7 @@ public enum TableExport {
             "source_sequence": .optional(t.sourceSequence), "ingestion_timestamp": iso(t.ingestionTimestampMicros),
             "platform_sequence": .optional(t.platformSequence),
         ]
-        if let json = vendorAsJSON {
-            o["vendor_data"] = .optional(json)
-        } else {
-            o["vendor_data"] = t.vendorData.map { .object($0.mapValues { .string($0) }) } ?? .null
-        }
+        o["vendor_data"] = t.vendorData.map { .object($0.mapValues { .string($0) }) } ?? .null
         return o
     }
 
@@ -55,7 +53,7 @@ public enum TableExport {
             let t = table == .silverBinance ? p.silverBinance : p.silverKraken
             return (0..<t.rowCount).map { i in
                 let r = t.row(i)
-                var o = tradeFields(r.trade, vendorAsJSON: nil)
+                var o = tradeFields(r.trade)
                 o["validation_timestamp"] = iso(r.validationTimestampMicros)
                 o["bronze_ingestion_timestamp"] = iso(r.bronzeIngestionTimestampMicros)
                 o["schema_id"] = .int(Int64(r.schemaId))
@@ -75,15 +73,37 @@ public enum TableExport {
                 ]).compact
             }
         case .gold:
-            return (0..<p.gold.rowCount).map { i in
-                let r = p.gold.row(i)
-                var o = tradeFields(r.trade, vendorAsJSON: .some(r.vendorDataJSON))
-                o["gold_ingestion_timestamp"] = iso(r.goldIngestionTimestampMicros)
-                o["exchange_date"] = .string(r.exchangeDate)
-                o["exchange_hour"] = .int(Int64(r.exchangeHour))
-                return JSONValue.object(o).compact
-            }
+            return (0..<p.gold.rowCount).map { goldLine(p.gold.row($0)) }
         }
+    }
+
+    /// Gold's 18 columns as the table's DDL declares them, in its order, with
+    /// their Spark SQL types (sql/gold_crypto_trades.sql holds the DDL).
+    public static let goldColumns: [(name: String, type: String)] = [
+        ("message_id", "STRING"), ("trade_id", "STRING"), ("symbol", "STRING"), ("exchange", "STRING"),
+        ("asset_class", "STRING"), ("timestamp", "BIGINT"), ("price", "DECIMAL(18,8)"), ("quantity", "DECIMAL(18,8)"),
+        ("currency", "STRING"), ("side", "STRING"), ("trade_conditions", "ARRAY<STRING>"), ("source_sequence", "BIGINT"),
+        ("ingestion_timestamp", "BIGINT"), ("platform_sequence", "BIGINT"), ("vendor_data", "STRING"),
+        ("gold_ingestion_timestamp", "TIMESTAMP"), ("exchange_date", "DATE"), ("exchange_hour", "INT"),
+    ]
+
+    /// One Gold row as JSON, keys in the DDL's order, each value as its type
+    /// is written: BIGINT `timestamp` and `ingestion_timestamp` as integer
+    /// microseconds, DECIMAL(18,8) as an exact number with 8 places, the
+    /// TIMESTAMP as ISO-8601 UTC with microseconds, the DATE as `YYYY-MM-DD`.
+    static func goldLine(_ r: GoldRow) -> String {
+        let t = r.trade
+        func int(_ v: Int64?) -> OrderedJSON { v.map { .number(String($0)) } ?? .null }
+        func str(_ v: String?) -> OrderedJSON { v.map { .string($0) } ?? .null }
+        let values: [OrderedJSON] = [
+            .string(t.messageId), .string(t.tradeId), .string(t.symbol), .string(t.exchange), .string(t.assetClass),
+            int(t.timestampMicros), .number(t.price.description), .number(t.quantity.description),
+            .string(t.currency), .string(t.side.rawValue), .array(t.tradeConditions.map { .string($0) }),
+            int(t.sourceSequence), int(t.ingestionTimestampMicros), int(t.platformSequence), str(r.vendorDataJSON),
+            .string(UTCDateTime(micros: r.goldIngestionTimestampMicros).iso8601), .string(r.exchangeDate),
+            int(Int64(r.exchangeHour)),
+        ]
+        return OrderedJSON.object(Array(zip(goldColumns.map(\.name), values))).canonicalText
     }
 
     /// Per-partition row counts and digests, for goldens of runs too big to
