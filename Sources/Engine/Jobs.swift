@@ -255,13 +255,15 @@ final class GoldLogic: MicroBatchLogic {
     let gold: GoldTable
     private(set) var state = DedupState()
     let sinkTables: [TableName] = [.gold]
-    let watermarkInputs = 2
+    /// Inputs with `withWatermark`, the first ones of `inputs` (both, or Binance alone).
+    let watermarkInputs: Int
     private(set) var drops: [DroppedRow] = []
     private var pendingDrops: [DroppedRow] = []
 
-    init(inputs: [SilverTable], gold: GoldTable) {
+    init(inputs: [SilverTable], gold: GoldTable, watermark: GoldWatermarkMode = .both) {
         precondition(inputs.count == 2)
         self.inputs = inputs; self.gold = gold
+        watermarkInputs = watermark == .both ? 2 : 1
     }
 
     func initialOffsets() -> [Int64] { [0, 0] }
@@ -270,17 +272,22 @@ final class GoldLogic: MicroBatchLogic {
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
         pendingDrops.removeAll()
         var out = BatchOutput(rowsOut: [0])
-        out.maxEventMs = [nil, nil]
-        out.eventTimeStats = [nil, nil]
+        out.maxEventMs = Array(repeating: nil, count: watermarkInputs)
+        out.eventTimeStats = Array(repeating: nil, count: watermarkInputs)
         for (k, silver) in inputs.enumerated() {
             for r in Int(e.startOffsets[k]) ..< Int(e.endOffsets[k]) {
                 out.rowsIn += 1
                 // from_unixtime(timestamp / 1e6).cast("timestamp"): whole seconds, truncated.
                 let eventSeconds = silver.timestampMicros(r) / Time.microsPerSecond
                 let eventMs = eventSeconds * 1_000
-                if out.maxEventMs[k] == nil || eventMs > out.maxEventMs[k]! { out.maxEventMs[k] = eventMs }
-                if out.eventTimeStats[k] == nil { out.eventTimeStats[k] = EventTimeStats() }
-                out.eventTimeStats[k]!.add(eventMs)
+                // Only a watermarked input's EventTimeWatermarkExec measures event time.
+                if k < watermarkInputs {
+                    if out.maxEventMs[k] == nil || eventMs > out.maxEventMs[k]! { out.maxEventMs[k] = eventMs }
+                    if out.eventTimeStats[k] == nil { out.eventTimeStats[k] = EventTimeStats() }
+                    out.eventTimeStats[k]!.add(eventMs)
+                }
+                // The late filter reads the union's event-time column, which
+                // carries the watermark whichever input the row came from.
                 if eventMs <= lateThresholdMs {
                     out.lateRows += 1
                     pendingDrops.append(drop(.late, e, silver, r, eventMs, lateThresholdMs))

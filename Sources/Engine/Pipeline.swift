@@ -26,6 +26,8 @@ public struct EngineConfig: Sendable {
     public var startingOffsets: StartingOffsets = .earliest
     /// How Silver decodes (`pipeline.silver_decoder`); applies with `init(cluster:registry:config:)`.
     public var silverDecoder: SilverDecoderMode = .confluent
+    /// Which Gold inputs are watermarked (`pipeline.gold_watermark`).
+    public var goldWatermark: GoldWatermarkMode = .both
 
     public init(startMicros: Micros, endMicros: Micros, jobs: [JobConfig] = JobConfig.defaults,
                 profile: CostProfile = .production, overrides: [CostOverride] = [], crashes: [CrashPlan] = [],
@@ -90,7 +92,7 @@ public final class Pipeline {
         silverKraken = SilverTable(name: .silverKraken, exchange: .kraken, bronze: bronzeKraken, pool: pool, lists: lists)
         dlq = DlqTable(bronze: [.binance: bronzeBinance, .kraken: bronzeKraken])
         gold = GoldTable(pool: pool, lists: lists)
-        goldLogic = GoldLogic(inputs: [silverBinance, silverKraken], gold: gold)
+        goldLogic = GoldLogic(inputs: [silverBinance, silverKraken], gold: gold, watermark: config.goldWatermark)
 
         let streams = RandomStreams(seed: config.seed)
         var seen = Set<JobName>()

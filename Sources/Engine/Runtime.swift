@@ -114,6 +114,17 @@ public enum SilverDecoderMode: String, Sendable, CaseIterable, Equatable {
     case fromAvroFailfast = "from_avro_failfast"
 }
 
+/// Which Gold inputs carry `withWatermark` (`pipeline.gold_watermark`).
+public enum GoldWatermarkMode: String, Sendable, CaseIterable, Equatable {
+    /// Both Silver streams: Spark's min policy over two watermark operators.
+    case both
+    /// Only `binance_df`, as the design record's snippet writes it: one
+    /// watermark operator, so the global watermark is Binance's alone; the
+    /// union's event-time column keeps the first child's watermark metadata,
+    /// so the late filter still applies to Kraken rows.
+    case binanceOnly = "binance_only"
+}
+
 /// An offset-log entry: written before the batch runs, the only thing a
 /// restart needs to re-run it identically.
 public struct OffsetLogEntry: Sendable, Equatable {

@@ -8,10 +8,11 @@ public struct PipelineSettings: Equatable, Sendable {
     public var silverSinks: SilverSinkMode = .idempotent
     public var startingOffsets: StartingOffsets = .earliest
     public var silverDecoder: SilverDecoderMode = .confluent
+    public var goldWatermark: GoldWatermarkMode = .both
 
     public init() {}
 
-    static let keys = ["silver_sinks", "starting_offsets", "silver_decoder"]
+    static let keys = ["silver_sinks", "starting_offsets", "silver_decoder", "gold_watermark"]
 
     static func parse(_ node: YAMLNode) throws(InputError) -> PipelineSettings {
         let m = try node.mapping(allowed: keys)
@@ -37,6 +38,13 @@ public struct PipelineSettings: Equatable, Sendable {
             }
             x.silverDecoder = mode
         }
+        if let v = m["gold_watermark"] {
+            let text = try v.string()
+            guard let mode = GoldWatermarkMode(rawValue: text) else {
+                throw v.error("unknown value '\(text)' (expected both or binance_only)")
+            }
+            x.goldWatermark = mode
+        }
         return x
     }
 
@@ -46,6 +54,7 @@ public struct PipelineSettings: Equatable, Sendable {
         if silverSinks != .idempotent { body += "  silver_sinks: \(silverSinks.rawValue)\n" }
         if startingOffsets != .earliest { body += "  starting_offsets: \(startingOffsets.rawValue)\n" }
         if silverDecoder != .confluent { body += "  silver_decoder: \(silverDecoder.rawValue)\n" }
+        if goldWatermark != .both { body += "  gold_watermark: \(goldWatermark.rawValue)\n" }
         return body.isEmpty ? "" : "pipeline:\n" + body
     }
 }

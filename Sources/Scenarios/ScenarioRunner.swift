@@ -129,6 +129,7 @@ public enum ScenarioRunner {
         config.silverSinks = s.pipeline.silverSinks
         config.startingOffsets = s.pipeline.startingOffsets
         config.silverDecoder = s.pipeline.silverDecoder
+        config.goldWatermark = s.pipeline.goldWatermark
         return config
     }
 }

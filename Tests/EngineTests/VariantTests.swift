@@ -142,4 +142,36 @@ import Testing
         #expect(run.silverBinance.rowCount == 0 && run.dlq.rowCount == 0)
         #expect(run.logLines.contains { $0.message.contains("terminated with exception") })
     }
+
+    /// `gold_watermark: binance_only`: one watermark operator, so a silent
+    /// Kraken no longer holds the watermark at 0 (Binance's hour-old rows are
+    /// late), and a Kraken row behind Binance's watermark is dropped as late
+    /// too (the late filter reads the union's column). With `both`, nothing is late.
+    @Test(arguments: [GoldWatermarkMode.both, .binanceOnly])
+    func aWatermarkOnBinanceAloneDropsKrakenRowsBehindIt(mode: GoldWatermarkMode) {
+        let c = makeCluster()
+        for i in 0..<600 {
+            let at = T0 + sec(Int64(i))
+            produceTrade(c, .binance, id: UInt64(i + 1), at: at, eventMicros: i % 50 == 0 ? at - sec(3600) : at)
+        }
+        produceTrade(c, .kraken, id: 10_000, at: T0 + sec(605), eventMicros: T0 + sec(200))
+        let jobs = [JobName.bronzeBinance, .bronzeKraken, .silverBinance, .silverKraken, .gold].map {
+            JobConfig(job: $0, triggerMicros: $0 == .gold ? sec(60) : sec(10))
+        }
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(900), jobs: jobs, profile: .free, seed: 7)
+        cfg.goldWatermark = mode
+        let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })
+        p.run()
+        let late = p.droppedRows.filter { $0.kind == .late }
+        if mode == .both {
+            #expect(late.isEmpty && p.gold.rowCount == 601)
+        } else {
+            #expect(late.contains { $0.sourceTable == .silverKraken && $0.messageId == FakeWire.messageId(10_000) })
+            #expect(!late.filter { $0.sourceTable == .silverBinance }.isEmpty)
+            #expect(p.gold.rowCount == 601 - late.count)
+            // The watermark is Binance's alone: max event time seen minus 5 minutes.
+            let last = p.committed(.gold).last!
+            #expect(last.watermarkAfterMs == (T0 + sec(599)) / 1_000 - 300_000)
+        }
+    }
 }

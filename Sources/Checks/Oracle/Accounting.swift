@@ -27,6 +27,7 @@ struct Accounting {
         }
         // In flight is allowed, but not behind a query that can no longer move.
         problems += Self.restartLoops(p)
+        problems += Self.oneWatermarkLosses(gold, tables)
         // Each label honoured: what the ground truth says must happen did.
         var byLabel: [String: [String: Int64]] = [:]
         if let truth = input.groundTruth {
@@ -45,14 +46,18 @@ struct Accounting {
                 }
             }
         }
-        figures = .object([
+        var extra: [String: JSONValue] = [:]
+        if p.config.goldWatermark == .binanceOnly {
+            extra["late_by_binance_watermark_alone"] = .int(Int64(gold.lostToOneWatermark.count))
+        }
+        figures = .object(extra.merging([
             "produced": .int(produced), "gold": .int(goldRows), "late_dropped": .int(gold.lateDropped),
             "duplicates_dropped": .int(gold.duplicatesDropped), "dlq": .int(dlqRows), "in_flight": .int(inFlight),
             "unexplained": .int(unexplained),
             "in_flight_by_layer": .object(["kafka_to_bronze": .int(bronze.inFlight), "bronze_to_silver": .int(silverDLQ.inFlight),
                                            "silver_to_gold": .int(goldInFlight)]),
             "by_label": .object(byLabel.mapValues { .object($0.mapValues { .int($0) }) }),
-        ])
+        ]) { a, _ in a })
     }
 
     /// The ends a label allows.
@@ -64,6 +69,26 @@ struct Accounting {
         case (.deadLetter, .dlq): return true
         default: return false
         }
+    }
+
+    /// `gold_watermark: binance_only`: trades Gold dropped as late that it
+    /// would have kept with `withWatermark` on both inputs (the min policy
+    /// holds the watermark at the slower input's), named with their rows.
+    static func oneWatermarkLosses(_ gold: GoldRecomputation, _ tables: ExchangeTables) -> [String] {
+        let lost = gold.lostToOneWatermark
+        guard let first = lost.first else { return [] }
+        func t(_ ms: Int64) -> String { UTCDateTime(micros: ms * 1_000).iso8601 }
+        let byInput = tables.silver.indices.map { k in lost.filter { $0.ref.input == k }.count }
+        var out = ["\(lost.count) trades dropped as late by a watermark only Binance sets (gold_watermark binance_only): "
+                   + tables.silver.indices.filter { byInput[$0] > 0 }.map { "\(byInput[$0]) from \(tables.silver[$0].name.rawValue)" }.joined(separator: ", ")
+                   + "; with withWatermark on both inputs Gold would have kept them, first: \(tables.silver[first.ref.input].name.rawValue) row \(first.ref.row) "
+                   + "(event time \(t(first.eventMs))) dropped by gold batch \(first.batchId) against \(t(first.thresholdMs)), "
+                   + "where both inputs' watermark was \(t(first.bothThresholdMs))"]
+        for d in lost.dropFirst().prefix(4) {
+            out.append("late by Binance's watermark alone: \(tables.silver[d.ref.input].name.rawValue) row \(d.ref.row) "
+                       + "(event time \(t(d.eventMs))) in gold batch \(d.batchId), threshold \(t(d.thresholdMs)), both inputs' \(t(d.bothThresholdMs))")
+        }
+        return out
     }
 
     /// A query stuck in a restart loop: its last attempts all failed on the

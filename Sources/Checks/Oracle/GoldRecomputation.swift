@@ -17,6 +17,13 @@ import Kernel
 /// per-input reset shows; an engine that restored the offset log's value
 /// alone after a committed batch fails on the next batch's watermark.
 ///
+/// With `pipeline.gold_watermark: binance_only` only Binance's input is
+/// watermarked: the global watermark is Binance's alone, and the late filter
+/// still applies to every row of the union. The recomputation follows that,
+/// and also keeps the watermark the design (both inputs) would have had over
+/// the same batches, so that rows dropped only because Kraken does not hold
+/// the watermark back can be named (`lostToOneWatermark`).
+///
 /// A model, not a checker: it says what each batch should have done. The Gold
 /// checkers compare the engine's batch log, drops and table with it.
 struct GoldRecomputation {
@@ -52,6 +59,17 @@ struct GoldRecomputation {
     private(set) var readEnd: [Int64] = [0, 0]
     private(set) var finalWatermarkMs: Int64 = 0
     private(set) var batchTimestampMs: [Int64: Int64] = [:]
+    /// One row dropped as late that a watermark on both inputs would have kept.
+    struct OneWatermarkDrop {
+        var ref: SilverRowRef
+        var batchId: Int64
+        var eventMs: Int64
+        var thresholdMs: Int64
+        /// The late threshold with both inputs watermarked (min policy), over the same batches.
+        var bothThresholdMs: Int64
+    }
+    /// `gold_watermark: binance_only`: late drops the design would not have made.
+    private(set) var lostToOneWatermark: [OneWatermarkDrop] = []
 
     var lateDropped: Int64 { Int64(expectedLate.count) }
     var duplicatesDropped: Int64 { Int64(expectedDuplicates.count) }
@@ -64,6 +82,9 @@ struct GoldRecomputation {
         var global: Int64 = 0
         var previousBatchWatermarkMs: Int64 = 0
         var previousRun: Int?
+        let oneInput = p.config.goldWatermark == .binanceOnly
+        // The design's watermark over the same batches (only tracked under binance_only).
+        var bothGlobal: Int64 = 0, bothBeforePrevious: Int64 = 0
         let records = p.batchLog.filter { $0.job == .gold && $0.outcome == .committed }.sorted { $0.batchId < $1.batchId }
         for b in records {
             batchTimestampMs[b.batchId] = b.batchTimestampMs
@@ -74,6 +95,7 @@ struct GoldRecomputation {
                 step.namesRanges = false; batches.append(step); continue
             }
             let threshold = previousBatchWatermarkMs
+            let bothThreshold = bothBeforePrevious, bothAtStart = bothGlobal
             for k in 0..<2 {
                 step.expectedStart.append(readEnd[k])
                 readEnd[k] = b.endOffsets[k]
@@ -87,6 +109,10 @@ struct GoldRecomputation {
                     let ref = SilverRowRef(input: k, row: row)
                     if eventMs <= threshold {
                         expectedLate.insert(ref); fates[k][row] = .late
+                        if oneInput && eventMs > bothThreshold {
+                            lostToOneWatermark.append(OneWatermarkDrop(ref: ref, batchId: b.batchId, eventMs: eventMs,
+                                                                       thresholdMs: threshold, bothThresholdMs: bothThreshold))
+                        }
                     } else if accepted[t.messageId] != nil {
                         expectedDuplicates.insert(ref); fates[k][row] = .duplicate
                     } else {
@@ -94,7 +120,12 @@ struct GoldRecomputation {
                     }
                 }
             }
-            let candidate = maxEventMs.map { $0.map { $0 - delayMs } ?? 0 }.min()!
+            let watermarked = oneInput ? maxEventMs.prefix(1) : maxEventMs[...]
+            let candidate = watermarked.map { $0.map { $0 - delayMs } ?? 0 }.min()!
+            if oneInput {
+                bothBeforePrevious = bothAtStart
+                bothGlobal = max(bothGlobal, maxEventMs.map { $0.map { $0 - delayMs } ?? 0 }.min()!)
+            }
             let before = global
             if candidate > global { global = candidate }
             step.movedWatermark = global > before
