@@ -103,9 +103,10 @@ if Context.environment["MEDALLION_FUZZ"] == "1" {
         ("Profile", ["Scenarios", "Engine", "Kernel"]),
         ("Golden", ["Checks", "Kernel"]),
     ]
+    package.targets.append(.target(name: "FuzzDriver", dependencies: ["Kernel"], path: "Fuzz/Driver"))
     for (name, deps) in fuzz {
         package.targets.append(.executableTarget(
-            name: "Fuzz\(name)", dependencies: deps, path: "Fuzz/\(name)",
+            name: "Fuzz\(name)", dependencies: ["FuzzDriver"] + deps, path: "Fuzz/\(name)",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
         package.products.append(.executable(name: "fuzz-\(name.lowercased())", targets: ["Fuzz\(name)"]))
     }

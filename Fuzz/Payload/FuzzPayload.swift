@@ -3,6 +3,7 @@
 // independent reader. Any disagreement on the DLQ reason is a crash.
 import Checks
 import Codec
+import FuzzDriver
 import Kernel
 
 let registry = SchemaRegistry.standard()
@@ -11,7 +12,7 @@ nonisolated(unsafe) let layouts = ReferenceTradeReader.Layouts(registry: registr
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPayload(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = fuzzInput(data, size)
     for exchange in [ExchangeName.binance, .kraken] {
         let engine = PayloadDifferential.engineReason(bytes, decoder: decoder, exchange: exchange)
         if let oracle = PayloadDifferential.oracleReason(bytes, exchange: exchange, registry: registry, layouts: layouts), oracle != engine {
