@@ -31,18 +31,13 @@ struct Explore: ParsableCommand {
     @Option(help: "Worker threads (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Run only shard I of N: the runs with index % N == I.")
-    var shard: String?
-
-    @Option(help: "Shard count for a Kubernetes indexed job (JOB_COMPLETION_INDEX gives the index).")
-    var shards: Int?
-
     @Option(help: "Folder for the shrunk scenario files of failing runs.")
     var out: String = "explore-failures"
 
     @Option(help: "Most runs spent shrinking one failure.")
     var shrinkBudget: Int = 150
 
+    @OptionGroup var sharding: ShardOptions
     @OptionGroup var format: FormatOption
     @OptionGroup var options: ScenarioOptions
 
@@ -55,18 +50,14 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
-        let selection = try ShardSelection.resolve(option: shard, shards: shards, environment: env)
-        if let status = selection.statusFile { try writeFileAtomically(status, "") }
+        let selection = try sharding.selection()
         let path = scenarioPath(scenario, directory: options.scenarios)
         let base = try ScenarioParser.load(path: path, overrides: options.overrides)
         let profile = try ProfileLoader.load(name: base.profile, directory: options.profilesDirectory(forScenarioAt: path))
         let seed = self.seed ?? base.seed
         let indices = (0..<runs).filter(selection.contains)
         let workers = jobs ?? ParallelRuns.defaultWorkers
-        let bar = ProgressBar(label: selection.count > 1 ? "shard \(selection.index)/\(selection.count)" : "explore", unit: "runs")
-        var progress: (@Sendable (Int, Int) -> Void)?
-        if let bar { progress = { done, total in bar.update(done, total) } }
+        let progress = ProgressBar.reporter(command: "explore", unit: "runs", selection)
         let budget = shrinkBudget
         let started = DispatchTime.now().uptimeNanoseconds
         let results = try ParallelRuns.map(

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Kernel
+import Planning
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,6 +44,27 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 struct FormatOption: ParsableArguments {
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
+}
+
+/// `--shard I/N` and `--shards N` (or the test runners' sharding variables):
+/// which of a command's runs (explore) or points (whatif) this process makes.
+struct ShardOptions: ParsableArguments {
+    @Option(help: "Run only shard I of N: the runs (whatif: points) whose index % N == I.")
+    var shard: String?
+
+    @Option(help: "Shard count for a Kubernetes indexed job (JOB_COMPLETION_INDEX gives the index).")
+    var shards: Int?
+
+    func validate() throws {
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+    }
+
+    /// The shard this process runs. Bazel: touching its status file says "this test shards".
+    func selection() throws -> ShardSelection {
+        let s = try ShardSelection.resolve(option: shard, shards: shards, environment: ProcessInfo.processInfo.environment)
+        if let status = s.statusFile { try writeFileAtomically(status, "") }
+        return s
+    }
 }
 
 /// How often the simulated Prometheus scrapes the jobs (`--scrape-interval 15s`).

@@ -117,16 +117,7 @@ func printReplayText(_ o: ReplayOutcome) {
     if let byReason = o.oracle.figures["dlq"]?["by_reason"], case .object(let m) = byReason, !m.isEmpty {
         print("  DLQ by reason: " + m.keys.sorted().map { "\($0) \(m[$0]!.compact)" }.joined(separator: ", "))
     }
-    print("  job              trigger  batches  p50 ms  p99 ms  max ms  min headroom  behind")
-    for (job, jf) in o.oracle.jobs.sorted(by: { $0.key < $1.key }) {
-        let sorted = jf.processingMicros.sorted()
-        func c(_ v: Int64?) -> String { v.map { String($0 / 1_000) } ?? "-" }
-        let cols = [job.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0),
-                    pad(DurationParser.format(jf.triggerMicros), 7), pad(String(jf.batches), 8),
-                    pad(c(percentile(sorted, 50)), 7), pad(c(percentile(sorted, 99)), 7), pad(c(sorted.last), 7),
-                    pad(jf.minHeadroomAfterStartup.map(formatSeconds) ?? "-", 13), pad(String(jf.behind), 7)]
-        print("  " + cols.joined(separator: " "))
-    }
+    printJobTable(o.oracle.jobs)
     if let sla = o.oracle.figures["sla"] {
         let silver = sla["silver_batch_processing_ms"], e2e = sla["end_to_end_ms"]
         print("  SLAs     silver p99 \(silver?["p99"]?.compact ?? "-") ms (< 60000: \(silver?["holds"]?.compact ?? "?")), end to end p99 \(e2e?["p99"]?.compact ?? "-") ms (< 300000: \(e2e?["holds"]?.compact ?? "?"))")

@@ -55,6 +55,19 @@ func goldenDirectory(forScenarioAt path: String) -> String {
     return scenarios == "." ? "../golden" : folder(of: scenarios) == "." ? "golden" : folder(of: scenarios) + "/golden"
 }
 
+/// The scenarios `check` and `bless` work on, and where their golden files are.
+struct GoldenScenarios: ParsableArguments {
+    @Argument(help: "Scenarios (paths or names); all when none given.")
+    var scenarioNames: [String] = []
+
+    @Option(name: .long, help: "Folder of golden files (default: golden/ beside the scenario's folder).")
+    var golden: String?
+
+    func store(forScenarioAt path: String) -> GoldenStore {
+        GoldenStore(root: golden ?? goldenDirectory(forScenarioAt: path))
+    }
+}
+
 /// Runs one scenario and evaluates it.
 func runScenario(path: String, options: ScenarioOptions, extraOverrides: [String] = [],
                  scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros) throws -> ScenarioOutcome {
@@ -78,8 +91,17 @@ func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [Golden
         let f = { (k: String) -> String in acc[k].map { $0.compact } ?? "?" }
         print("  produced \(f("produced")) = gold \(f("gold")) + late \(f("late_dropped")) + duplicates \(f("duplicates_dropped")) + DLQ \(f("dlq")) + in flight \(f("in_flight"))")
     }
+    printJobTable(o.oracle.jobs)
+    if !o.passed || !(golden?.isEmpty ?? true) {
+        print("  reproduce: \(options.reproduceCommand(o))")
+    }
+}
+
+/// The per-job table of `run`, `check` and `replay`: batches, processing-time
+/// percentiles, headroom and batches behind.
+func printJobTable(_ jobs: [JobName: JobFigures]) {
     print("  job              trigger  batches  p50 ms  p99 ms  max ms  min headroom  behind")
-    for (job, f) in o.oracle.jobs.sorted(by: { $0.key < $1.key }) {
+    for (job, f) in jobs.sorted(by: { $0.key < $1.key }) {
         let sorted = f.processingMicros.sorted()
         func c(_ v: Int64?) -> String { v.map { String($0 / 1_000) } ?? "-" }
         let cols = [job.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0),
@@ -87,9 +109,6 @@ func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [Golden
                     pad(c(percentile(sorted, 50)), 7), pad(c(percentile(sorted, 99)), 7), pad(c(sorted.last), 7),
                     pad(f.minHeadroomAfterStartup.map(formatSeconds) ?? "-", 13), pad(String(f.behind), 7)]
         print("  " + cols.joined(separator: " "))
-    }
-    if !o.passed || !(golden?.isEmpty ?? true) {
-        print("  reproduce: \(options.reproduceCommand(o))")
     }
 }
 
@@ -137,11 +156,7 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run scenarios and compare each with its golden files (all of the scenarios folder by default).")
 
-    @Argument(help: "Scenarios (paths or names); all when none given.")
-    var scenarioNames: [String] = []
-
-    @Option(name: .long, help: "Folder of golden files (default: golden/ beside the scenario's folder).")
-    var golden: String?
+    @OptionGroup var selection: GoldenScenarios
 
     @Option(name: .long, help: "Write a JUnit XML report here (one test case per scenario and check).")
     var junit: String?
@@ -153,14 +168,14 @@ struct Check: ParsableCommand {
     @OptionGroup var format: FormatOption
 
     func run() throws {
-        let paths = try selectedScenarios(scenarioNames, options)
+        let paths = try selectedScenarios(selection.scenarioNames, options)
         var report = JUnitReport()
         var failed: [String] = []
         var results: [JSONValue] = []
         for path in paths {
             let outcome = try runScenario(path: path, options: options)
             let name = outcome.scenario.name
-            let store = GoldenStore(root: golden ?? goldenDirectory(forScenarioAt: path))
+            let store = selection.store(forScenarioAt: path)
             let diffs = try store.compare(outcome.goldenArtifacts, scenario: name)
             for c in outcome.checks {
                 report.cases.append(.init(scenario: name, check: c.name, failure: c.passed ? nil : c.details.joined(separator: "\n")))
@@ -198,11 +213,7 @@ struct Bless: ParsableCommand {
         abstract: "Rewrite golden files from fresh runs, atomically (all scenarios by default).",
         discussion: "A run whose checks fail is not blessed unless --allow-failing is given.")
 
-    @Argument(help: "Scenarios (paths or names); all when none given.")
-    var scenarioNames: [String] = []
-
-    @Option(name: .long, help: "Folder of golden files (default: golden/ beside the scenario's folder).")
-    var golden: String?
+    @OptionGroup var selection: GoldenScenarios
 
     @Flag(name: .long, help: "Bless even when the run's checks fail.")
     var allowFailing = false
@@ -211,11 +222,11 @@ struct Bless: ParsableCommand {
     @OptionGroup var format: FormatOption
 
     func run() throws {
-        let paths = try selectedScenarios(scenarioNames, options)
+        let paths = try selectedScenarios(selection.scenarioNames, options)
         var refused: [String] = [], blessed: [String] = []
         for path in paths {
             let outcome = try runScenario(path: path, options: options)
-            let store = GoldenStore(root: golden ?? goldenDirectory(forScenarioAt: path))
+            let store = selection.store(forScenarioAt: path)
             if !outcome.passed && !allowFailing {
                 if format.format == .text { printText(outcome, options) }
                 refused.append(outcome.scenario.name)

@@ -43,61 +43,43 @@ struct WhatIf: ParsableCommand {
     @Option(help: "The job the charts and the grid show (default: the first job whose trigger is swept, else silver_binance).")
     var chartJob: String?
 
-    @Option(help: "Run only shard I of N: the points with index % N == I.")
-    var shard: String?
-
-    @Option(help: "Shard count for a Kubernetes indexed job (JOB_COMPLETION_INDEX gives the index).")
-    var shards: Int?
-
     @Option(help: "Write this run's results (JSON, the input of whatif-merge) to DIR/whatif-shard-I-of-N.json.")
     var outputDir: String?
 
-    @Option(help: "Write a self-contained HTML report with charts to FILE.")
-    var html: String?
-
-    @Option(help: "Output format: text (GitHub markdown), markdown (the same) or json.")
-    var format: WhatIfFormat = .text
-
+    @OptionGroup var sharding: ShardOptions
+    @OptionGroup var report: WhatIfReportOptions
     @OptionGroup var options: ScenarioOptions
 
     func validate() throws {
         if let workers, workers < 1 || workers > WhatIfRunner.maxWorkers {
             throw ValidationError("--workers must be between 1 and \(WhatIfRunner.maxWorkers)")
         }
-        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
         if let chartJob, JobName(rawValue: chartJob) == nil {
             throw ValidationError("--chart-job: unknown job '\(chartJob)' (jobs: \(JobName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
     }
 
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
-        let selection = try ShardSelection.resolve(option: shard, shards: shards, environment: env)
-        // Bazel: touching the status file says "this test shards".
-        if let status = selection.statusFile { try writeFileAtomically(status, "") }
+        let selection = try sharding.selection()
         let path = scenarioPath(scenario, directory: options.scenarios)
         let plan = try WhatIfPlan.make(
             scenarioPath: path, overrides: options.overrides,
             sweeps: try sweeps.map { s throws(InputError) in try Sweep.parse(s) },
             headroom: try HeadroomOption.parse(headroom), chartJob: chartJob.flatMap(JobName.init(rawValue:)),
-            profilesDirectory: options.profilesDirectory(forScenarioAt: path))
+            profilesDirectory: options.profilesDirectory(forScenarioAt: path), profilesFolderOption: options.profiles)
         let indices = plan.points.map(\.index).filter(selection.contains)
-        let bar = ProgressBar(label: selection.count > 1 ? "shard \(selection.index)/\(selection.count)" : "whatif")
-        var progress: (@Sendable (Int, Int) -> Void)?
-        if let bar { progress = { done, total in bar.update(done, total) } }
         let points = try WhatIfRunner.run(plan, indices: indices, workers: workers ?? WhatIfRunner.defaultWorkers,
-                                          progress: progress)
+                                          progress: ProgressBar.reporter(command: "whatif", selection))
         let results = WhatIfResults(definition: plan.definition, shard: selection, points: points)
+        let env = ProcessInfo.processInfo.environment
         let dir = outputDir ?? (selection.count > 1 ? env["TEST_UNDECLARED_OUTPUTS_DIR"] ?? "." : nil)
         if let dir {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let path = "\(dir)/\(results.fileName)"
-            try writeFileAtomically(path, results.json.pretty)
+            let path = try results.write(into: dir)
             if selection.count > 1 {
                 printError("\(selection.source): \(points.count) of \(plan.points.count) points; results in \(path) (merge with: medallion-sim whatif-merge \(dir)/whatif-shard-*-of-\(selection.count).json)")
             }
         }
-        try emit(WhatIfReport(results), format: format, html: html)
+        try report.emit(WhatIfReport(results))
     }
 }
 
@@ -114,11 +96,7 @@ struct WhatIfMerge: ParsableCommand {
     @Option(help: "Also write the merged results to DIR/whatif-shard-0-of-1.json (as an unsharded run would).")
     var outputDir: String?
 
-    @Option(help: "Write a self-contained HTML report with charts to FILE.")
-    var html: String?
-
-    @Option(help: "Output format: text (GitHub markdown), markdown (the same) or json.")
-    var format: WhatIfFormat = .text
+    @OptionGroup var report: WhatIfReportOptions
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give the shards' result files, e.g. results/whatif-shard-*.json") }
@@ -128,25 +106,41 @@ struct WhatIfMerge: ParsableCommand {
         var parts: [(file: String, results: WhatIfResults)] = []
         for f in files { parts.append((f, try WhatIfResults.read(path: f))) }
         let merged = try WhatIfResults.merge(parts)
-        if let outputDir {
-            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-            try writeFileAtomically("\(outputDir)/\(merged.fileName)", merged.json.pretty)
-        }
-        try emit(WhatIfReport(merged), format: format, html: html)
+        if let outputDir { _ = try merged.write(into: outputDir) }
+        try report.emit(WhatIfReport(merged))
     }
 }
 
-/// Prints the report, writes the HTML, and exits 1 when a point's checks failed.
-func emit(_ report: WhatIfReport, format: WhatIfFormat, html: String?) throws {
-    if let html { try writeFileAtomically(html, report.html) }
-    switch format {
-    case .text, .markdown: print(report.text, terminator: "")
-    case .json: print(report.json.pretty, terminator: "")
+extension WhatIfResults {
+    /// Writes the results to DIR/<fileName> (creating DIR); returns the file's path.
+    func write(into dir: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = "\(dir)/\(fileName)"
+        try writeFileAtomically(path, json.pretty)
+        return path
     }
-    let failing = report.pointsWithFailedChecks
-    if !failing.isEmpty {
-        printError("correctness checks failed at points \(failing.map(String.init).joined(separator: ", ")); each point's reproduce command is in the report")
-        throw ChecksFailed()
+}
+
+/// How `whatif` and `whatif-merge` show their report.
+struct WhatIfReportOptions: ParsableArguments {
+    @Option(help: "Write a self-contained HTML report with charts to FILE.")
+    var html: String?
+
+    @Option(help: "Output format: text (GitHub markdown), markdown (the same) or json.")
+    var format: WhatIfFormat = .text
+
+    /// Prints the report, writes the HTML, and exits 1 when a point's checks failed.
+    func emit(_ report: WhatIfReport) throws {
+        if let html { try writeFileAtomically(html, report.html) }
+        switch format {
+        case .text, .markdown: print(report.text, terminator: "")
+        case .json: print(report.json.pretty, terminator: "")
+        }
+        let failing = report.pointsWithFailedChecks
+        if !failing.isEmpty {
+            printError("correctness checks failed at points \(failing.map(String.init).joined(separator: ", ")); each point's reproduce command is in the report")
+            throw ChecksFailed()
+        }
     }
 }
 
@@ -164,6 +158,13 @@ func writeFileAtomically(_ path: String, _ text: String) throws {
 final class ProgressBar: Sendable {
     let label: String
     let unit: String
+
+    /// The progress callback of a sharded command's runner: nil when stderr is not a terminal.
+    static func reporter(command: String, unit: String = "points", _ selection: ShardSelection) -> (@Sendable (Int, Int) -> Void)? {
+        let label = selection.count > 1 ? "shard \(selection.index)/\(selection.count)" : command
+        guard let bar = ProgressBar(label: label, unit: unit) else { return nil }
+        return { done, total in bar.update(done, total) }
+    }
 
     /// nil when stderr is not a terminal.
     init?(label: String, unit: String = "points") {

@@ -93,6 +93,11 @@ struct JSONFields {
     func string(_ key: String) throws(InputError) -> String { try sub(key).asString() }
     func int(_ key: String) throws(InputError) -> Int64 { try sub(key).asInt() }
     func bool(_ key: String) throws(InputError) -> Bool { try sub(key).asBool() }
+    /// A string member that may be absent.
+    func optionalString(_ key: String) throws(InputError) -> String? {
+        guard case .object(let o) = value else { throw error("expected an object") }
+        return o[key] == nil ? nil : try string(key)
+    }
     func optionalInt(_ key: String) throws(InputError) -> Int64? {
         let f = try sub(key)
         if case .null = f.value { return nil }

@@ -13,6 +13,8 @@ public struct SweepDefinition: Equatable, Sendable {
     /// FNV-1a 64 of the scenario file's bytes: a shard run on another
     /// version of the file is a different sweep.
     public var scenarioDigest: String
+    /// The `--profiles` folder, when one was named (the reproduce command names it too).
+    public var profilesFolder: String?
     /// Every cost profile the points use, by name, with its file's digest.
     public var profileDigests: [String: String]
     /// `--set` overrides applied to every point, before the sweep's own.
@@ -27,9 +29,11 @@ public struct SweepDefinition: Equatable, Sendable {
     public var pointCount: Int { sweeps.reduce(1) { $0 * $1.values.count } }
 
     public var json: JSONValue {
-        .object([
-            "scenario": .object(["file": .string(scenarioFile), "name": .string(scenarioName),
-                                 "fnv1a64": .string(scenarioDigest)]),
+        var scenario: [String: JSONValue] = ["file": .string(scenarioFile), "name": .string(scenarioName),
+                                             "fnv1a64": .string(scenarioDigest)]
+        if let profilesFolder { scenario["profiles_folder"] = .string(profilesFolder) }
+        return .object([
+            "scenario": .object(scenario),
             "profiles": .object(profileDigests.mapValues { .string($0) }),
             "overrides": .array(overrides.map { .string($0) }),
             "sweeps": .array(sweeps.map { .object(["key": .string($0.key), "values": .array($0.values.map { .string($0) })]) }),
@@ -45,6 +49,7 @@ public struct SweepDefinition: Equatable, Sendable {
         scenarioFile = try scenario.string("file")
         scenarioName = try scenario.string("name")
         scenarioDigest = try scenario.string("fnv1a64")
+        profilesFolder = try scenario.optionalString("profiles_folder")
         var digests: [String: String] = [:]
         for (k, f) in try r.object("profiles").members() { digests[k] = try f.asString() }
         profileDigests = digests
@@ -63,16 +68,20 @@ public struct SweepDefinition: Equatable, Sendable {
         if try r.int("points") != Int64(pointCount) { throw r.error("'points' does not match the sweeps") }
     }
 
-    public init(scenarioFile: String, scenarioName: String, scenarioDigest: String, profileDigests: [String: String],
-                overrides: [String], sweeps: [Sweep], headroomMicros: [JobName: Micros], chartJob: JobName) {
+    public init(scenarioFile: String, scenarioName: String, scenarioDigest: String, profilesFolder: String? = nil,
+                profileDigests: [String: String], overrides: [String], sweeps: [Sweep], headroomMicros: [JobName: Micros],
+                chartJob: JobName) {
         self.scenarioFile = scenarioFile; self.scenarioName = scenarioName; self.scenarioDigest = scenarioDigest
+        self.profilesFolder = profilesFolder
         self.profileDigests = profileDigests; self.overrides = overrides; self.sweeps = sweeps
         self.headroomMicros = headroomMicros; self.chartJob = chartJob
     }
 
-    /// The one command that reproduces a point.
+    /// The one command that reproduces a point: the scenario file, every
+    /// override (the run's, then the point's) and the profiles folder when one was named.
     public func reproduceCommand(_ p: SweepPoint) -> String {
-        (["medallion-sim", "run", scenarioFile] + (overrides + p.overrides).flatMap { ["--set", $0] }).map(shellQuoted).joined(separator: " ")
+        (["medallion-sim", "run", scenarioFile] + (overrides + p.overrides).flatMap { ["--set", $0] }
+            + (profilesFolder.map { ["--profiles", $0] } ?? [])).map(shellQuoted).joined(separator: " ")
     }
 }
 
@@ -139,7 +148,8 @@ public struct WhatIfPlan: Sendable {
 
     public static func make(scenarioPath: String, overrides: [String] = [], sweeps: [Sweep],
                             headroom: HeadroomOption = .standard, chartJob: JobName? = nil,
-                            profilesDirectory: String = "scenarios/profiles") throws(InputError) -> WhatIfPlan {
+                            profilesDirectory: String = "scenarios/profiles",
+                            profilesFolderOption: String? = nil) throws(InputError) -> WhatIfPlan {
         var keys = Set<String>()
         for s in sweeps where !keys.insert(s.key).inserted {
             throw InputError(file: "--sweep", line: 0, problem: "'\(s.key)' is swept twice; give all its values in one --sweep")
@@ -173,7 +183,7 @@ public struct WhatIfPlan: Sendable {
             ?? .silverBinance
         let definition = SweepDefinition(
             scenarioFile: scenarioPath, scenarioName: base.name, scenarioDigest: fnv1a64Hex(Array(text.utf8)),
-            profileDigests: digests, overrides: overrides, sweeps: sweeps,
+            profilesFolder: profilesFolderOption, profileDigests: digests, overrides: overrides, sweeps: sweeps,
             headroomMicros: headroom.resolve(sweeps: sweeps, base: base), chartJob: chart)
         return WhatIfPlan(definition: definition, points: points, scenarios: scenarios, profiles: profiles)
     }

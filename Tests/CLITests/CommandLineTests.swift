@@ -167,4 +167,27 @@ import TestSupport
         let plain = try await CLI.run(["run", "scenarios/tuned.yaml", "--profiles", "my profiles", "--seed", "9"], cwd: project)
         #expect(plain.status == 0, "\(plain.stdout)")
     }
+
+    /// A what-if point whose checks fail names the command that reproduces it:
+    /// the run's overrides, the point's, and the profiles folder (without it
+    /// the `tuned` profile is not found).
+    @Test func whatIfReproduceCommandCarriesTheProfilesFolder() async throws {
+        let project = try Self.project()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try FileManager.default.moveItem(atPath: project + "/scenarios/profiles", toPath: project + "/my profiles")
+        // The library's foreachBatch regression without its `expect:` (so its oracle failures fail the run).
+        let regression = try String(contentsOfFile: Repository.path("scenarios/silver-foreach-batch-duplicates.yaml"), encoding: .utf8)
+        let cut = try #require(regression.range(of: "expect:")).lowerBound
+        let text = String(regression[..<cut]) + "profile: tuned\n"
+        try text.replacingOccurrences(of: "name: silver-foreach-batch-duplicates", with: "name: dup")
+            .write(toFile: project + "/scenarios/dup.yaml", atomically: true, encoding: .utf8)
+        let failed = try await CLI.run(["whatif", "scenarios/dup.yaml", "--profiles", "my profiles", "--set", "drain=9m",
+                                        "--sweep", "exchanges.binance.rate_multiplier=0.05"], cwd: project)
+        #expect(failed.status == 1, "\(failed.stdout) \(failed.stderr)")
+        let line = try #require(failed.stdout.split(separator: "\n").first { $0.hasPrefix("    medallion-sim run ") })
+        let command = line.trimmingCharacters(in: .whitespaces)
+        #expect(command == "medallion-sim run scenarios/dup.yaml --set drain=9m --set exchanges.binance.rate_multiplier=0.05 --profiles 'my profiles'")
+        let again = try await CLI.shell(command, cwd: project)
+        #expect(again.status == 1 && again.stdout.contains("FAIL silver_dlq_exactly_once"), "\(again.stdout) \(again.stderr)")
+    }
 }
