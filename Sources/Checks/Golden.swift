@@ -1,6 +1,7 @@
 import Codec
 import Foundation
 import Kernel
+import Scenarios
 
 /// What a run leaves to compare: the summary and every table as JSON Lines,
 /// rows already in their stable order.
@@ -98,19 +99,8 @@ public struct GoldenStore: Sendable {
     public static let maxTableBytes = 1 << 30
 
     static func readFile(_ path: String) throws(InputError) -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw InputError(file: path, line: 0, problem: "cannot read the golden file") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n > 0 { bytes.append(contentsOf: buf[0..<n]) }
-            guard bytes.count <= maxSummaryBytes else {
-                throw InputError(file: path, line: 0, problem: "corrupt golden: more than the limit of \(maxSummaryBytes) bytes")
-            }
-            if n < buf.count { break }
-        }
-        return bytes
+        try readFileBytes(path, maxBytes: maxSummaryBytes, cannotOpen: "cannot read the golden file",
+                          tooLarge: "corrupt golden: more than the limit of \(maxSummaryBytes) bytes")
     }
 
     /// A golden summary's text: UTF-8 holding one JSON document.

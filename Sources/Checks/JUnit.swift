@@ -19,11 +19,11 @@ public struct JUnitReport: Sendable {
         for c in cases where !scenarios.contains(c.scenario) { scenarios.append(c.scenario) }
         for s in scenarios {
             let mine = cases.filter { $0.scenario == s }
-            out += "  <testsuite name=\"\(escape(s))\" tests=\"\(mine.count)\" failures=\"\(mine.filter { $0.failure != nil }.count)\">\n"
+            out += "  <testsuite name=\"\(escapeXML(s))\" tests=\"\(mine.count)\" failures=\"\(mine.filter { $0.failure != nil }.count)\">\n"
             for c in mine {
-                out += "    <testcase classname=\"\(escape(s))\" name=\"\(escape(c.check))\""
+                out += "    <testcase classname=\"\(escapeXML(s))\" name=\"\(escapeXML(c.check))\""
                 if let f = c.failure {
-                    out += ">\n      <failure message=\"\(escape(String(f.prefix(200))))\">\(escape(f))</failure>\n    </testcase>\n"
+                    out += ">\n      <failure message=\"\(escapeXML(String(f.prefix(200))))\">\(escapeXML(f))</failure>\n    </testcase>\n"
                 } else {
                     out += "/>\n"
                 }
@@ -33,21 +33,23 @@ public struct JUnitReport: Sendable {
         out += "</testsuites>\n"
         return out
     }
+}
 
-    func escape(_ s: String) -> String {
-        var o = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            case "'": o += "&apos;"
-            default:
-                // XML 1.0 forbids most control characters even escaped.
-                if ch.value < 0x20 && ch != "\n" && ch != "\t" && ch != "\r" { o += "?" } else { o.unicodeScalars.append(ch) }
-            }
+/// Text for XML and XHTML (JUnit reports, the what-if HTML report): the five
+/// markup characters as entities, and the control characters XML 1.0 forbids
+/// even escaped as `?`.
+public func escapeXML(_ s: String) -> String {
+    var o = ""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "&": o += "&amp;"
+        case "<": o += "&lt;"
+        case ">": o += "&gt;"
+        case "\"": o += "&quot;"
+        case "'": o += "&#39;"
+        default:
+            if ch.value < 0x20 && ch != "\n" && ch != "\t" && ch != "\r" { o += "?" } else { o.unicodeScalars.append(ch) }
         }
-        return o
     }
+    return o
 }

@@ -45,9 +45,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Folder of cost profiles (default: scenarios/profiles; the production profile is built in).")
     var profiles: String?
 
-    @Option(help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
-    var out: String?
-
+    @OptionGroup var output: RunOutputOption
     @OptionGroup var scrape: ScrapeOption
     @OptionGroup var format: FormatOption
 
@@ -70,11 +68,9 @@ struct ReplayCommand: ParsableCommand {
         let replay = try ReplayRunner.run(paths: paths, sources: ReplaySourceOptions(schemas: schemas, bronzeColumns: columns),
                                           speed: speedFactor, overrides: sets, profilesDirectory: profiles ?? "scenarios/profiles")
         let outcome = ReplayEvaluator.evaluate(replay, scrapeIntervalMicros: try scrape.micros())
-        if let out {
-            try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
-            try outcome.writePrometheusFiles(to: out, source: "replay of " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
-            try ProgressExport.write(outcome.progress, to: out)
-        }
+        let source = "replay of " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+        try output.write(summary: outcome.summary, tables: outcome.tables, progress: outcome.progress,
+                         prometheus: { try outcome.writePrometheusFiles(to: $0, source: source) })
         switch format.format {
         case .text: printReplayText(outcome)
         case .json: print(outcome.summary.pretty, terminator: "")

@@ -112,6 +112,20 @@ func printJobTable(_ jobs: [JobName: JobFigures]) {
     }
 }
 
+/// `--out DIR` of `run` and `replay`: the run's tables, summary, metrics and progress, for review.
+struct RunOutputOption: ParsableArguments {
+    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
+    var out: String?
+
+    func write(summary: JSONValue, tables: [(name: String, rows: [String])], progress: [(job: String, lines: [String])],
+               prometheus: (String) throws -> Void) throws {
+        guard let out else { return }
+        try RunArtifacts(summary: summary, tables: tables).write(to: out)
+        try prometheus(out)
+        try ProgressExport.write(progress, to: out)
+    }
+}
+
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 
 struct Run: ParsableCommand {
@@ -125,9 +139,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Override the scenario's seed.")
     var seed: UInt64?
 
-    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
-    var out: String?
-
+    @OptionGroup var output: RunOutputOption
     @OptionGroup var options: ScenarioOptions
     @OptionGroup var scrape: ScrapeOption
     @OptionGroup var format: FormatOption
@@ -136,11 +148,8 @@ struct Run: ParsableCommand {
         let path = scenarioPath(scenario, directory: options.scenarios)
         let outcome = try runScenario(path: path, options: options, extraOverrides: seed.map { ["seed=\($0)"] } ?? [],
                                       scrapeIntervalMicros: try scrape.micros())
-        if let out {
-            try RunArtifacts(summary: outcome.summary, tables: outcome.tables).write(to: out)
-            try outcome.writePrometheusFiles(to: out)
-            try ProgressExport.write(outcome.progress, to: out)
-        }
+        try output.write(summary: outcome.summary, tables: outcome.tables, progress: outcome.progress,
+                         prometheus: outcome.writePrometheusFiles(to:))
         switch format.format {
         case .text: printText(outcome, options)
         case .json: print(outcome.summary.pretty, terminator: "")

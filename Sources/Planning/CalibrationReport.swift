@@ -1,3 +1,4 @@
+import Checks
 import Engine
 import Kernel
 

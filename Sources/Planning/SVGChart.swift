@@ -1,3 +1,4 @@
+import Checks
 import Kernel
 
 /// A line chart as inline SVG, with integer coordinates only (the same
@@ -149,21 +150,6 @@ func niceTimeStep(_ spanMs: Int64, ticks: Int64) -> Int64 {
 
 func ceilTo(_ v: Int64, _ step: Int64) -> Int64 {
     step <= 0 ? v : Time.floorDiv(v + step - 1, step) * step
-}
-
-func escapeXML(_ s: String) -> String {
-    var out = ""
-    for c in s {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(c)
-        }
-    }
-    return out
 }
 
 /// `1m30s`-style axis labels for milliseconds: whole seconds or minutes.

@@ -347,19 +347,26 @@ public enum ScenarioParser {
     }
 }
 
-/// Reads a whole UTF-8 text file, or throws an `InputError` naming it.
-public func readTextFile(_ path: String) throws(InputError) -> String {
-    guard let f = fopen(path, "rb") else {
-        throw InputError(file: path, line: 0, problem: "cannot open the file")
-    }
+/// Reads a whole file, or throws an `InputError` naming it: `cannotOpen`
+/// when it cannot be opened, `tooLarge` once it passes `maxBytes`.
+public func readFileBytes(_ path: String, maxBytes: Int = .max, cannotOpen: String = "cannot open the file",
+                          tooLarge: String = "the file is too large") throws(InputError) -> [UInt8] {
+    guard let f = fopen(path, "rb") else { throw InputError(file: path, line: 0, problem: cannotOpen) }
     defer { fclose(f) }
     var bytes: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65_536)
     while true {
         let n = fread(&buf, 1, buf.count, f)
         if n > 0 { bytes.append(contentsOf: buf[0..<n]) }
+        guard bytes.count <= maxBytes else { throw InputError(file: path, line: 0, problem: tooLarge) }
         if n < buf.count { break }
     }
+    return bytes
+}
+
+/// Reads a whole UTF-8 text file, or throws an `InputError` naming it.
+public func readTextFile(_ path: String) throws(InputError) -> String {
+    let bytes = try readFileBytes(path)
     guard let s = String(validating: bytes, as: UTF8.self) else {
         throw InputError(file: path, line: 0, problem: "the file is not UTF-8 text")
     }

@@ -19,36 +19,26 @@ public enum ScenarioWriter {
         out += "drain: \(d(s.drainMicros))\n"
         if s.profile != "production" { out += "profile: \(s.profile)\n" }
         if !s.goldenTablesInFull { out += "golden_tables: digest\n" }
-        let exchanges = ExchangeName.allCases.filter { s.exchanges[$0] != nil }
-        if !exchanges.isEmpty {
-            out += "exchanges:\n"
-            for e in exchanges {
-                let x = s.exchanges[e]!
-                out += "  \(e.lowercased):\n"
-                var body = ""
-                if !x.enabled { body += "    enabled: false\n" }
-                if let v = x.rateMultiplier { body += "    rate_multiplier: \(decimal(v))\n" }
-                if let v = x.partitions { body += "    partitions: \(v)\n" }
-                if let v = x.symbols { body += "    symbols: [\(v.joined(separator: ", "))]\n" }
-                if let v = x.v1Share { body += "    v1_share: \(v.numerator)/\(v.denominator)\n" }
-                if let v = x.deliveryLatencyMedianMicros { body += "    delivery_latency_median: \(d(v))\n" }
-                if let v = x.burstBranchingRatio { body += "    burst_branching_ratio: \(decimal(v))\n" }
-                out += body.isEmpty ? "    enabled: true\n" : body
-            }
+        out += section("exchanges", ExchangeName.allCases.filter { s.exchanges[$0] != nil }, name: \.lowercased) { e in
+            let x = s.exchanges[e]!
+            var body = ""
+            if !x.enabled { body += "    enabled: false\n" }
+            if let v = x.rateMultiplier { body += "    rate_multiplier: \(decimal(v))\n" }
+            if let v = x.partitions { body += "    partitions: \(v)\n" }
+            if let v = x.symbols { body += "    symbols: [\(v.joined(separator: ", "))]\n" }
+            if let v = x.v1Share { body += "    v1_share: \(v.numerator)/\(v.denominator)\n" }
+            if let v = x.deliveryLatencyMedianMicros { body += "    delivery_latency_median: \(d(v))\n" }
+            if let v = x.burstBranchingRatio { body += "    burst_branching_ratio: \(decimal(v))\n" }
+            return body.isEmpty ? "    enabled: true\n" : body
         }
-        let jobs = JobName.allCases.filter { s.jobs[$0] != nil }
-        if !jobs.isEmpty {
-            out += "jobs:\n"
-            for j in jobs {
-                let x = s.jobs[j]!
-                out += "  \(j.rawValue):\n"
-                var body = ""
-                if let v = x.triggerMicros { body += "    trigger: \(d(v))\n" }
-                if let v = x.cores { body += "    cores: \(v)\n" }
-                if let v = x.maxOffsetsPerTrigger { body += "    max_offsets_per_trigger: \(v)\n" }
-                if let v = x.startAtMicros { body += "    start_at: \(d(v))\n" }
-                out += body.isEmpty ? "    trigger: \(d(j.defaultTriggerMicros))\n" : body
-            }
+        out += section("jobs", JobName.allCases.filter { s.jobs[$0] != nil }, name: \.rawValue) { j in
+            let x = s.jobs[j]!
+            var body = ""
+            if let v = x.triggerMicros { body += "    trigger: \(d(v))\n" }
+            if let v = x.cores { body += "    cores: \(v)\n" }
+            if let v = x.maxOffsetsPerTrigger { body += "    max_offsets_per_trigger: \(v)\n" }
+            if let v = x.startAtMicros { body += "    start_at: \(d(v))\n" }
+            return body.isEmpty ? "    trigger: \(d(j.defaultTriggerMicros))\n" : body
         }
         out += s.pipeline.yaml
         if !s.faults.isEmpty {
@@ -56,6 +46,11 @@ public enum ScenarioWriter {
             for f in s.faults { out += fault(f) }
         }
         return out
+    }
+
+    /// `title:`, then `  name:` and the body of each key in order; nothing for no keys.
+    static func section<Key>(_ title: String, _ keys: [Key], name: (Key) -> String, body: (Key) -> String) -> String {
+        keys.isEmpty ? "" : "\(title):\n" + keys.map { "  \(name($0)):\n" + body($0) }.joined()
     }
 
     /// One fault as a list item.
