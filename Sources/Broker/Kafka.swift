@@ -72,6 +72,12 @@ public final class TopicPartition {
     /// Total value bytes held (for memory reports).
     public var valueByteCount: Int { valueBytes.count }
 
+    /// Bytes the log's columns have allocated (capacity, not count), for memory reports.
+    public var heldBytes: Int {
+        valueBytes.capacity + valueEnds.capacity * 8 + timestampsMs.capacity * 8 + appendedAt.capacity * 8
+            + keyIndex.capacity * 4 + (sparseOffsets?.capacity ?? 0) * 8
+    }
+
     /// Sets where an empty log starts (a capture's first offset), so that a
     /// consumer reading from "earliest" starts there.
     public func setLogStartOffset(_ offset: Int64) {

@@ -201,6 +201,24 @@ public final class Pipeline {
         return (batches, most)
     }
 
+    /// Approximate bytes held per structure (Kafka logs, tables, Gold's dedup
+    /// state, the batch log, the log lines), for memory reports: a
+    /// diagnostic, not an output. Arrays count their capacity where they
+    /// expose it; per-record heap blocks (a batch's offset arrays, a log
+    /// line's message) at their payload plus a 32-byte block header.
+    public var memoryBreakdown: [(name: String, bytes: Int)] {
+        var out: [(String, Int)] = [("kafka", cluster.topics.reduce(0) { $0 + $1.partitions.reduce(0) { $0 + $1.heldBytes } })]
+        for t in tables { out.append((t.name.rawValue, t.storageBytes)) }
+        out.append(("gold dedup state", goldLogic.state.heldBytes))
+        out.append(("gold drops", goldLogic.drops.capacity * MemoryLayout<DroppedRow>.stride + goldLogic.drops.count * 64))
+        let batchBytes = batchLog.reduce(batchLog.capacity * MemoryLayout<BatchRecord>.stride) { acc, b in
+            acc + 4 * 32 + (b.startOffsets.count + b.endOffsets.count) * 8 + b.sinks.count * MemoryLayout<SinkCommitRecord>.stride
+        }
+        out.append(("batch log", batchBytes))
+        out.append(("log lines", logLines.reduce(logLines.capacity * MemoryLayout<LogLine>.stride) { $0 + 32 + $1.message.utf8.count }))
+        return out
+    }
+
     /// Records batches still in flight at the end of the run.
     public func finish() {
         guard !finished else { return }

@@ -63,6 +63,9 @@ struct UUIDSet {
 
     init() { resize(1 << 10) }
 
+    /// Bytes the slots take (16 a key slot, 1 of occupancy).
+    var heldBytes: Int { hi.capacity * 8 + lo.capacity * 8 + used.capacity }
+
     private static func slot(_ h: UInt64, _ l: UInt64, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: ((h &* 0x9E37_79B9_7F4A_7C15) ^ l) &* 0xBF58_476D_1CE4_E5B9 >> 20) & mask
     }
@@ -137,6 +140,8 @@ final class DedupState {
     private var pending: [MessageKey] = []
 
     var keyCount: Int { uuids.count + others.count }
+    /// Approximate bytes held (the non-UUID keys at 64 bytes each).
+    var heldBytes: Int { uuids.heldBytes + others.count * 64 + pending.capacity * 24 }
 
     /// True when `k` is new (the row is kept); false for a duplicate.
     func insert(_ k: MessageKey) -> Bool {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Broker
+import Checks
 import Codec
 import Engine
 import Kernel
@@ -28,6 +29,12 @@ struct BenchEngine: ParsableCommand {
 
     @Option(help: "Root seed of the generator and the engine.")
     var seed: UInt64 = 1
+
+    @Flag(help: "Also run the oracle's checks on the run (as `run` does, without ground truth), timed and measured apart.")
+    var checks = false
+
+    @Flag(help: "Print the engine's memory by structure after the run.")
+    var memory = false
 
     func validate() throws {
         guard (1...168).contains(hours) else { throw ValidationError("--hours must be between 1 and 168 (got \(hours)).") }
@@ -109,6 +116,16 @@ struct BenchEngine: ParsableCommand {
         }
     }
 
+    /// Resident memory now (Linux `/proc/self/statm`; 0 where unavailable).
+    static func currentRSSBytes() -> Int {
+        guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+        defer { fclose(f) }
+        var size = 0, resident = 0
+        guard withUnsafeMutablePointer(to: &size, { s in withUnsafeMutablePointer(to: &resident) { r in
+            withVaList([s, r]) { vfscanf(f, "%ld %ld", $0) } } }) == 2 else { return 0 }
+        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     static func peakRSSBytes() -> Int {
         var usage = rusage()
         #if os(Linux)
@@ -146,7 +163,20 @@ struct BenchEngine: ParsableCommand {
         pipeline.run()
         let elapsed = clock.now - began
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let rss = Self.peakRSSBytes()
+        var rss = Self.peakRSSBytes()
+        let engineRSS = rss, residentAfterEngine = Self.currentRSSBytes()
+        let breakdown = pipeline.memoryBreakdown
+        var checkSeconds = 0.0, checksPassed = true
+        if checks {
+            let t0 = clock.now
+            let result = Oracle.check(OracleInput(cluster: cluster, registry: registry, groundTruth: nil, pipeline: pipeline,
+                                                  feedStartMicros: start, feedEndMicros: feedEnd))
+            let d = clock.now - t0
+            checkSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            checksPassed = result.passed
+            for c in result.checks where !c.passed { printError("check \(c.name) failed: \(c.details.first ?? "")") }
+            rss = Self.peakRSSBytes()
+        }
 
         let produced = generator.produced
         let simulatedSeconds = Double(end - start) / 1e6
@@ -177,6 +207,13 @@ struct BenchEngine: ParsableCommand {
             print("  simulated/wall time    \(Int(ratio.rounded())) x  (24 h would take \(fmt(dayWall)) s)")
             print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB: "
                   + pipeline.tables.map { "\($0.name.rawValue) \($0.storageBytes >> 20)" }.joined(separator: ", ") + ")")
+            if checks {
+                print("  checks                 \(checksPassed ? "all hold" : "FAILED") in \(fmt(checkSeconds)) s; peak RSS after the engine \(engineRSS >> 20) MiB")
+            }
+            if memory {
+                print("  resident after engine  \(residentAfterEngine >> 20) MiB; held by structure (MiB):")
+                for (name, bytes) in breakdown { print("    \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(bytes >> 20)") }
+            }
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
@@ -185,11 +222,11 @@ struct BenchEngine: ParsableCommand {
                 "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.encodeSeconds))",
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",
                 "\"day_wall_seconds\":\(fmt(dayWall))", "\"peak_rss_bytes\":\(rss)", "\"table_storage_bytes\":\(tableBytes)",
-                "\"targets_met\":\(targets.allSatisfy { $0.1 })",
-            ]
+                "\"targets_met\":\(targets.allSatisfy { $0.1 })", "\"engine_peak_rss_bytes\":\(engineRSS)",
+            ] + (checks ? ["\"checks_passed\":\(checksPassed)", "\"check_seconds\":\(fmt(checkSeconds))"] : [])
             print("{" + parts.sorted().joined(separator: ",") + "}")
         }
-        if !consistent { throw ChecksFailed() }
+        if !consistent || !checksPassed { throw ChecksFailed() }
     }
 
     private func fmt(_ x: Double) -> String { String(Double(Int((x * 100).rounded())) / 100) }
