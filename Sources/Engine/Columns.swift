@@ -80,13 +80,6 @@ struct ByteArena {
         ends.append(UInt32(bytes.count))
     }
 
-    /// Appends Gold's form (null flag, then JSON) of row `i` of a Silver vendor arena.
-    mutating func appendVendorGold(fromCanonical other: ByteArena, row i: Int) {
-        VendorData.writeGoldForm(fromCanonical: other[i], into: &bytes)
-        precondition(bytes.count <= Int(UInt32.max), "a byte arena column is limited to 4 GiB")
-        ends.append(UInt32(bytes.count))
-    }
-
     /// Copies row `i` of `other` onto the end of this arena.
     mutating func append(from other: ByteArena, row i: Int) {
         let r = other.range(i)
@@ -165,13 +158,6 @@ struct MessageIdColumn {
         }
     }
 
-    mutating func append(key: MessageKey) {
-        switch key {
-        case .uuid(let h, let l): hi.append(h); lo.append(l)
-        case .other(let s): others[hi.count] = s; hi.append(0); lo.append(0)
-        }
-    }
-
     func key(_ i: Int) -> MessageKey {
         if let s = others[i] { return .other(s) }
         return .uuid(hi[i], lo[i])
@@ -191,11 +177,11 @@ struct MessageIdColumn {
     var byteCount: Int { hi.count * 16 + others.count * 64 }
 }
 
-/// The 15 V2 trade fields, one array per field (Silver and Gold share it).
+/// The 15 V2 trade fields, one array per field (Silver's storage).
 ///
-/// `vendor` holds one byte 0 (null) or 1 (present) followed by the payload:
-/// Silver stores the map in a canonical binary form (sorted keys), Gold the
-/// JSON string with sorted keys.
+/// `vendor` holds one byte 0 (null) or 1 (present) followed by the map in a
+/// canonical binary form (sorted keys); Gold, which refers to Silver's rows,
+/// turns it into its JSON string when a row is read.
 struct TradeColumns {
     var messageId = MessageIdColumn()
     var tradeId = ByteArena()
@@ -233,18 +219,6 @@ struct TradeColumns {
         ingestionTimestamp.append(t.ingestionTimestampMicros)
         platformSequence.append(t.platformSequence ?? 0); hasPlatformSequence.append(t.platformSequence != nil)
         vendor.appendVendorCanonical(t.vendorData)
-    }
-
-    /// Copies row `i` of `src`, all fields but `vendor` (the caller appends it).
-    mutating func appendAllButVendor(from src: TradeColumns, row i: Int) {
-        messageId.append(key: src.messageId.key(i))
-        tradeId.append(from: src.tradeId, row: i)
-        symbol.append(src.symbol[i]); exchange.append(src.exchange[i]); assetClass.append(src.assetClass[i])
-        timestamp.append(src.timestamp[i]); price.append(src.price[i]); quantity.append(src.quantity[i])
-        currency.append(src.currency[i]); side.append(src.side[i]); conditions.append(src.conditions[i])
-        sourceSequence.append(src.sourceSequence[i]); hasSourceSequence.append(src.hasSourceSequence[i])
-        ingestionTimestamp.append(src.ingestionTimestamp[i])
-        platformSequence.append(src.platformSequence[i]); hasPlatformSequence.append(src.hasPlatformSequence[i])
     }
 
     /// The row as a `Trade`; `vendorData` is decoded only for the Silver form.

@@ -91,7 +91,7 @@ public final class Pipeline {
         silverBinance = SilverTable(name: .silverBinance, exchange: .binance, bronze: bronzeBinance, pool: pool, lists: lists)
         silverKraken = SilverTable(name: .silverKraken, exchange: .kraken, bronze: bronzeKraken, pool: pool, lists: lists)
         dlq = DlqTable(bronze: [.binance: bronzeBinance, .kraken: bronzeKraken])
-        gold = GoldTable(pool: pool, lists: lists)
+        gold = GoldTable(inputs: [silverBinance, silverKraken])
         goldLogic = GoldLogic(inputs: [silverBinance, silverKraken], gold: gold, watermark: config.goldWatermark)
 
         let streams = RandomStreams(seed: config.seed)

@@ -402,36 +402,45 @@ public struct GoldPartition: Equatable, Sendable {
 }
 
 /// `gold_crypto_trades`, partitioned by (exchange_date, exchange_hour).
+///
+/// A Gold row is its Silver source row's fields (vendor data as JSON) plus
+/// the event time and the batch timestamp, and committed Silver rows never
+/// change; so Gold keeps a reference to the source row (13 bytes a row)
+/// instead of a copy of its fields (~150 bytes), and builds the row when
+/// read. At production rates the copy was a quarter of the engine's memory.
 public final class GoldTable: MedallionTable {
     public let name = TableName.gold
-    let pool: StringPool
-    let lists: StringListPool
-    /// A row: the trade's fields (vendor data in Gold's JSON form), its event
-    /// time in whole seconds (the partition columns derive from it) and the
-    /// Silver table and row it came from.
+    /// silver_binance, silver_kraken: what `sourceInput` indexes.
+    private let inputs: [SilverTable]
+    /// A row: its event time in whole seconds (the partition columns derive
+    /// from it) and the Silver table and row it came from.
     struct Rows: SinkRows {
-        var trades = TradeColumns()
         var eventSeconds: [Int64] = []
         var sourceInput: [UInt8] = []      // index into GoldTable.inputs
         var sourceRow: [UInt32] = []
-        var count: Int { trades.count }
+        var count: Int { eventSeconds.count }
         mutating func truncate(to n: Int) {
             let k = count - n
-            trades.truncate(to: n); eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
+            eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
         }
     }
     var sink = StagedSink<Rows>()
     static let inputs: [TableName] = [.silverBinance, .silverKraken]
 
-    init(pool: StringPool, lists: StringListPool) { self.pool = pool; self.lists = lists }
+    init(inputs: [SilverTable]) {
+        precondition(inputs.map(\.name) == GoldTable.inputs)
+        self.inputs = inputs
+    }
 
     public var rowCount: Int { sink.committedRows }
     public var snapshots: [Snapshot] { sink.snapshots }
-    public var storageBytes: Int { sink.rows.trades.byteCount + sink.rows.eventSeconds.count * 13 }
+    public var storageBytes: Int {
+        sink.rows.eventSeconds.capacity * 8 + sink.rows.sourceInput.capacity + sink.rows.sourceRow.capacity * 4
+    }
 
+    /// Stages committed row `i` of `silver` (input `input`).
     func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64) {
-        sink.rows.trades.appendAllButVendor(from: silver.sink.rows.trades, row: i)
-        sink.rows.trades.vendor.appendVendorGold(fromCanonical: silver.sink.rows.trades.vendor, row: i)
+        precondition(silver === inputs[input] && i < silver.rowCount, "gold stages committed rows of its inputs")
         sink.rows.eventSeconds.append(e); sink.rows.sourceInput.append(UInt8(input)); sink.rows.sourceRow.append(UInt32(i))
     }
 
@@ -439,12 +448,14 @@ public final class GoldTable: MedallionTable {
         precondition(i < rowCount, "row \(i) is not committed")
         let e = sink.rows.eventSeconds[i]
         let civil = UTCDateTime(micros: e * Time.microsPerSecond)
-        let v = sink.rows.trades.vendor[i]
-        let json: String? = v[v.startIndex] == 0 ? nil : String(decoding: v.dropFirst(), as: UTF8.self)
-        return GoldRow(trade: sink.rows.trades.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: false),
-                       vendorDataJSON: json, goldIngestionTimestampMicros: sink.batchTimestamp(ofRow: i),
+        let input = Int(sink.rows.sourceInput[i]), r = Int(sink.rows.sourceRow[i])
+        let silver = inputs[input]
+        let json = VendorData.goldForm(fromCanonical: silver.sink.rows.trades.vendor[r])
+        return GoldRow(trade: silver.sink.rows.trades.trade(r, pool: silver.pool, lists: silver.lists, vendorIsCanonicalMap: false),
+                       vendorDataJSON: json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self),
+                       goldIngestionTimestampMicros: sink.batchTimestamp(ofRow: i),
                        exchangeDate: civil.dateString, exchangeHour: Int(civil.hour), eventTimeSeconds: e,
-                       sourceTable: GoldTable.inputs[Int(sink.rows.sourceInput[i])], sourceRow: Int(sink.rows.sourceRow[i]))
+                       sourceTable: GoldTable.inputs[input], sourceRow: r)
     }
 
     public var rows: LazyMapSequence<Range<Int>, GoldRow> { (0..<rowCount).lazy.map { self.row($0) } }
@@ -474,7 +485,7 @@ extension GoldTable {
         precondition(i < rowCount && sink.stagedCount == 0)
         let last = sink.snapshots.last!
         let r = sink.rows
-        stage(from: silver, input: Int(r.sourceInput[i]), row: Int(r.sourceRow[i]), eventSeconds: r.eventSeconds[i])
+        stage(from: inputs[Int(r.sourceInput[i])], input: Int(r.sourceInput[i]), row: Int(r.sourceRow[i]), eventSeconds: r.eventSeconds[i])
         _ = sink.commitStaged(queryId: last.queryId + "-corrupt", job: .gold, batchId: last.batchId,
                               batchTimestampMicros: sink.batchTimestamp(ofRow: i), at: last.committedAtMicros)
     }
