@@ -21,8 +21,7 @@ struct BenchEngine: ParsableCommand {
         abstract: "Engine throughput: a simulated day at production rates, all five jobs, encode and decode included. Use a release build."
     )
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var format: FormatOption
 
     @Option(help: "Simulated hours of traffic (the jobs then get 10 more minutes to drain).")
     var hours: Int = 24
@@ -197,7 +196,7 @@ struct BenchEngine: ParsableCommand {
         ]
         let tableBytes = pipeline.tables.reduce(0) { $0 + $1.storageBytes }
 
-        switch format {
+        switch format.format {
         case .text:
             print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, one thread, seed \(seed)")
             print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")

@@ -47,21 +47,13 @@ struct BenchExchanges: ParsableCommand {
         let perMessage = messages > 0 ? Double(bytes) / Double(messages) : 0
         switch output.format {
         case .text:
-            print("exchanges: \(messages) trades (\(DurationParser.format(durationMicros)) simulated, seed \(seed)) generated, encoded and appended in \(fmt(seconds, 3)) s")
+            print("exchanges: \(messages) trades (\(DurationParser.format(durationMicros)) simulated, seed \(seed)) generated, encoded and appended in \(fixedDecimals(seconds, 3)) s")
             print("throughput: \(Int(rate.rounded())) trades/s on one core")
-            print("value bytes: \(bytes) (\(fmt(perMessage, 1)) per message)")
+            print("value bytes: \(bytes) (\(fixedDecimals(perMessage, 1)) per message)")
         case .json:
-            print("{\"bench\":\"exchanges\",\"messages\":\(messages),\"seconds\":\(fmt(seconds, 6)),\"seed\":\(seed),"
+            print("{\"bench\":\"exchanges\",\"messages\":\(messages),\"seconds\":\(fixedDecimals(seconds, 6)),\"seed\":\(seed),"
                   + "\"simulated\":\"\(DurationParser.format(durationMicros))\",\"trades_per_second\":\(Int(rate.rounded())),"
                   + "\"value_bytes\":\(bytes)}")
         }
-    }
-
-    private func fmt(_ x: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let v = Int64((x * scale).rounded())
-        let whole = v / Int64(scale), frac = String(v % Int64(scale))
-        return "\(whole)." + String(repeating: "0", count: digits - frac.count) + frac
     }
 }

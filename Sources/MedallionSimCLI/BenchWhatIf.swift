@@ -62,17 +62,17 @@ struct BenchWhatIf: ParsableCommand {
         switch output.format {
         case .text:
             print("whatif: \(plan.points.count) points of \(scenario) (duration \(duration)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print("1 worker:  \(fmt(one, 2)) s wall, \(fmt(cpu1, 2)) s CPU (\(fmt(cpu1 / max(one, 1e-9), 2)) cores busy)")
-            print("2 workers: \(fmt(two, 2)) s wall, \(fmt(cpu2, 2)) s CPU (\(fmt(cpu2 / max(two, 1e-9), 2)) cores busy)")
-            print("ratio 2/1: \(fmt(ratio, 3)) (target <= 0.600)\(ratio <= 0.6 ? "" : "  NOT MET")")
+            print("1 worker:  \(fixedDecimals(one, 2)) s wall, \(fixedDecimals(cpu1, 2)) s CPU (\(fixedDecimals(cpu1 / max(one, 1e-9), 2)) cores busy)")
+            print("2 workers: \(fixedDecimals(two, 2)) s wall, \(fixedDecimals(cpu2, 2)) s CPU (\(fixedDecimals(cpu2 / max(two, 1e-9), 2)) cores busy)")
+            print("ratio 2/1: \(fixedDecimals(ratio, 3)) (target <= 0.600)\(ratio <= 0.6 ? "" : "  NOT MET")")
             print("results byte-identical: \(identical ? "yes" : "NO")")
         case .json:
             print(JSONValue.object([
                 "bench": .string("whatif"), "points": .int(plan.points.count), "scenario": .string(scenario),
                 "duration": .string(duration), "cores": .int(ProcessInfo.processInfo.activeProcessorCount),
-                "seconds_1_worker": .number(fmt(one, 3)), "seconds_2_workers": .number(fmt(two, 3)),
-                "cpu_seconds_1_worker": .number(fmt(cpu1, 3)), "cpu_seconds_2_workers": .number(fmt(cpu2, 3)),
-                "ratio": .number(fmt(ratio, 3)), "target_ratio": .number("0.600"),
+                "seconds_1_worker": .number(fixedDecimals(one, 3)), "seconds_2_workers": .number(fixedDecimals(two, 3)),
+                "cpu_seconds_1_worker": .number(fixedDecimals(cpu1, 3)), "cpu_seconds_2_workers": .number(fixedDecimals(cpu2, 3)),
+                "ratio": .number(fixedDecimals(ratio, 3)), "target_ratio": .number("0.600"),
                 "results_identical": .bool(identical),
             ]).compact)
         }
@@ -80,13 +80,5 @@ struct BenchWhatIf: ParsableCommand {
             printError("the 1-worker and 2-worker results differ: the sweep is not deterministic")
             throw ChecksFailed()
         }
-    }
-
-    private func fmt(_ x: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let v = Int64((x * scale).rounded())
-        let whole = v / Int64(scale), frac = String(v % Int64(scale))
-        return "\(whole)." + String(repeating: "0", count: digits - frac.count) + frac
     }
 }

@@ -27,6 +27,15 @@ struct Bench: ParsableCommand {
     )
 }
 
+/// A benchmark figure with exactly `digits` decimals (`2.50`), rounded.
+func fixedDecimals(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let v = Int64((x * scale).rounded())
+    let whole = v / Int64(scale), frac = String(v % Int64(scale))
+    return "\(whole)." + String(repeating: "0", count: digits - frac.count) + frac
+}
+
 /// Named exit statuses of the command-line contract.
 enum Exit {
     static let ok: Int32 = 0

@@ -29,11 +29,11 @@ extension CalibrationResult {
             }
             var j = p[job]
             if let c = cores { j.executorCores = c }
-            func ms(_ k: String) -> Double? { f.parameter(k)?.value }
+            func parameterMs(_ k: String) -> Double? { f.parameter(k)?.value }
             func micros(_ v: Double) -> Int64 { Int64(max(0, v * 1000).rounded()) }
-            if let v = ms("startup") { j.startupMicros = micros(v) }
-            if let v = ms("batch_overhead") { j.batchOverheadMicros = micros(v) }
-            let read = ms("per_row_read") ?? 0, written = ms("per_row_written") ?? 0
+            if let v = parameterMs("startup") { j.startupMicros = micros(v) }
+            if let v = parameterMs("batch_overhead") { j.batchOverheadMicros = micros(v) }
+            let read = parameterMs("per_row_read") ?? 0, written = parameterMs("per_row_written") ?? 0
             // µs resolution in the profile file: per-row costs in whole µs.
             let readNs = Int64(max(0, read * 1000).rounded()) * 1000, writtenNs = Int64(max(0, written * 1000).rounded()) * 1000
             j.decodeNanosPerRecord = 0; j.validateNanosPerRecord = 0; j.writeNanosPerRecord = 0
@@ -44,10 +44,10 @@ extension CalibrationResult {
                 j.decodeNanosPerRecord = readNs * Int64(j.executorCores)
                 j.writeNanosPerRecord = writtenNs * Int64(j.executorCores)
             }
-            j.statePerMillionKeysMicros = micros(ms("per_million_state_keys") ?? 0)
-            if let m = ms("commit_median") {
+            j.statePerMillionKeysMicros = micros(parameterMs("per_million_state_keys") ?? 0)
+            if let m = parameterMs("commit_median") {
                 let sinks = job == .silverBinance || job == .silverKraken ? 2 : 1   // Silver commits its table and the DLQ
-                j.commitLatency = CommitLatency(medianMicros: micros(m / Double(sinks)), sigma: min(5, ((ms("commit_sigma") ?? 0) * 100).rounded() / 100),
+                j.commitLatency = CommitLatency(medianMicros: micros(m / Double(sinks)), sigma: min(5, ((parameterMs("commit_sigma") ?? 0) * 100).rounded() / 100),
                                                 maxMicros: j.commitLatency.maxMicros)
             } else {
                 j.commitLatency = CommitLatency(medianMicros: 0, sigma: 0, maxMicros: j.commitLatency.maxMicros)

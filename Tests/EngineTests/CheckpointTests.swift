@@ -49,7 +49,7 @@ import Testing
     @Test func failedCommitsBackOffExponentiallyThenTheBatchFailsAndTheJobRestartsFromItsCheckpoint() {
         let c = makeCluster()
         for i in 0..<30 { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i))) }
-        var p = profile(commitMicros: ms(50))
+        var p = profile(commitMicros: Time.millis(50))
         p[.bronzeBinance].restartDelayMicros = sec(20)
         let failing = CostOverride(fromMicros: T0 + sec(10), untilMicros: T0 + sec(12), tables: [.bronzeBinance],
                                    commitFailureProbability: .always)
@@ -58,11 +58,11 @@ import Testing
         let warns = run.logLines.filter { $0.message.contains("retrying in") }
         #expect(warns.map { $0.message.split(separator: " ").suffix(2).joined(separator: " ") }
                 == ["100 ms", "200 ms", "400 ms", "800 ms"])
-        #expect(warns.map(\.timeMicros) == [T0 + sec(10) + ms(50), T0 + sec(10) + ms(200), T0 + sec(10) + ms(450),
-                                            T0 + sec(10) + ms(900)])
+        #expect(warns.map(\.timeMicros) == [T0 + sec(10) + Time.millis(50), T0 + sec(10) + Time.millis(200), T0 + sec(10) + Time.millis(450),
+                                            T0 + sec(10) + Time.millis(900)])
         let failed = run.batches(.bronzeBinance).first { $0.outcome == .failed(table: .bronzeBinance) }!
         #expect(failed.batchId == 1 && failed.sinks[0].attempts == 5)
-        #expect(failed.endMicros == T0 + sec(10) + ms(1_750))
+        #expect(failed.endMicros == T0 + sec(10) + Time.millis(1_750))
         let replay = run.batches(.bronzeBinance).first { $0.isReplay }!
         #expect(replay.batchId == 1 && replay.startMicros == failed.endMicros! + sec(20))
         #expect(replay.endOffsets == failed.endOffsets && replay.outcome == .committed)

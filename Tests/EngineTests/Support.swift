@@ -67,7 +67,6 @@ enum FakeWire {
 let T0: Micros = 1_768_899_600 * Time.microsPerSecond
 
 func sec(_ s: Int64) -> Micros { s * Time.microsPerSecond }
-func ms(_ m: Int64) -> Micros { m * Time.microsPerMilli }
 
 /// A Kafka cluster with both topics.
 func makeCluster(binancePartitions: Int = 1, krakenPartitions: Int = 1) -> KafkaCluster {

@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func elapsedEqualToIntervalIsNotBehindButOneMillisecondMoreIs() {
-        for (extra, behind) in [(Micros(0), false), (ms(1), true), (ms(1) - 1, false)] {
+        for (extra, behind) in [(Micros(0), false), (Time.millis(1), true), (Time.millis(1) - 1, false)] {
             let c = makeCluster()
             steadyFeed(c, from: T0 - sec(5), to: T0 + sec(30))
             let p = profile(overheadMicros: sec(10) + extra, jobs: [.bronzeBinance])

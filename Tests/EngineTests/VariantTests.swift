@@ -19,7 +19,7 @@ import Testing
             else { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i))) }
         }
         let crash = CrashPlan(job: .silverBinance, atMicros: T0 + sec(25), point: point, restartAfterMicros: sec(5))
-        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(120), jobs: jobs, profile: profile(commitMicros: ms(100)),
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(120), jobs: jobs, profile: profile(commitMicros: Time.millis(100)),
                                crashes: [crash], seed: 7)
         cfg.silverSinks = mode
         let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })

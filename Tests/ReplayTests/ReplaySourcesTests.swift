@@ -81,13 +81,13 @@ import Codec
     }
 
     @Test func sparkTimestampsWithZones() {
-        func ms(_ s: String) -> Int64? { let b = Array(s.utf8); return SparkTimestamp.parseMillis(b, 0, b.count) }
-        #expect(ms("2026-01-20T09:00:00.228Z") == 1_768_899_600_228)
-        #expect(ms("2026-01-20T10:00:00.228+01:00") == 1_768_899_600_228)
-        #expect(ms("2026-01-20 04:00:00.2289999-0500") == 1_768_899_600_228)
-        #expect(ms("2026-01-20T09:00:00Z") == 1_768_899_600_000)
-        #expect(ms("2026-01-20T09:00:00.228") == nil)  // no zone
-        #expect(ms("2026-13-20T09:00:00Z") == nil)
+        func parsedMs(_ s: String) -> Int64? { let b = Array(s.utf8); return SparkTimestamp.parseMillis(b, 0, b.count) }
+        #expect(parsedMs("2026-01-20T09:00:00.228Z") == 1_768_899_600_228)
+        #expect(parsedMs("2026-01-20T10:00:00.228+01:00") == 1_768_899_600_228)
+        #expect(parsedMs("2026-01-20 04:00:00.2289999-0500") == 1_768_899_600_228)
+        #expect(parsedMs("2026-01-20T09:00:00Z") == 1_768_899_600_000)
+        #expect(parsedMs("2026-01-20T09:00:00.228") == nil)  // no zone
+        #expect(parsedMs("2026-13-20T09:00:00Z") == nil)
     }
 
     @Test func severalSourcesMergeAndIdenticalRecordsCountOnce() throws {
@@ -113,8 +113,21 @@ import Codec
         try Data(b).write(to: URL(fileURLWithPath: file))
     }
 
+    typealias Batches = [(pos: Int, base: Int64)]
+
+    /// A scratch copy of the logs (folder `name`) with one segment of
+    /// `partition` edited by `body`, which gets the segment's batches.
+    static func patchedSegment(_ name: String, _ partition: String, firstOffset: String = "00000000000000000000",
+                               _ body: (inout [UInt8], Batches) -> Void) throws -> (dir: String, seg: String, batches: Batches) {
+        let dir = try scratchLogs(name)
+        let seg = "\(dir)/market.crypto.trades.\(partition)/\(firstOffset).log"
+        let found = try batches(seg)
+        try patch(seg) { body(&$0, found) }
+        return (dir, seg, found)
+    }
+
     /// Byte position and base offset of each batch of a segment.
-    static func batches(_ file: String) throws -> [(pos: Int, base: Int64)] {
+    static func batches(_ file: String) throws -> Batches {
         let b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         var out: [(Int, Int64)] = []
         var pos = 0
@@ -127,31 +140,25 @@ import Codec
     }
 
     @Test func aCorruptedBatchNamesFileByteOffsetAndBaseOffset() throws {
-        let dir = try Self.scratchLogs("crc")
-        let seg = dir + "/market.crypto.trades.kraken-0/00000000000000000000.log"
-        let third = try Self.batches(seg)[5]  // the first data batch after the transaction markers
-        try Self.patch(seg) { $0[third.pos + 100] ^= 0x40 }
+        // Batch 5: the first data batch after the transaction markers.
+        let (dir, seg, batches) = try Self.patchedSegment("crc", "kraken-0") { $0[$1[5].pos + 100] ^= 0x40 }
+        let third = batches[5]
         let e = try #require(failure([dir]))
         #expect(e.file == seg)
         #expect(e.problem.hasPrefix("byte offset \(third.pos): batch at base offset \(third.base): CRC-32C mismatch"), "\(e)")
     }
 
     @Test func anUnknownMagicNamesFileByteOffsetAndBaseOffset() throws {
-        let dir = try Self.scratchLogs("magic")
-        let seg = dir + "/market.crypto.trades.binance-1/00000000000000000000.log"
-        let b = try Self.batches(seg)[1]
-        try Self.patch(seg) { $0[b.pos + 16] = 1 }
+        let (dir, seg, batches) = try Self.patchedSegment("magic", "binance-1") { $0[$1[1].pos + 16] = 1 }
+        let b = batches[1]
         let e = try #require(failure([dir]))
         #expect(e.file == seg && e.problem.hasPrefix("byte offset \(b.pos): batch at base offset \(b.base): unknown magic 1"), "\(e)")
     }
 
     @Test func anUnsupportedCodecNamesTheCodecAndTheBatch() throws {
         for (codec, name) in [(2, "snappy"), (3, "lz4")] {
-            let dir = try Self.scratchLogs("codec\(codec)")
-            let seg = dir + "/market.crypto.trades.binance-1/00000000000000000000.log"
-            let b = try Self.batches(seg)[0]
-            let end = try Self.batches(seg)[1].pos
-            try Self.patch(seg) { bytes in
+            let (dir, seg, _) = try Self.patchedSegment("codec\(codec)", "binance-1") { bytes, batches in
+                let b = batches[0], end = batches[1].pos
                 bytes[b.pos + 22] = (bytes[b.pos + 22] & ~7) | UInt8(codec)
                 let crc = CRC32C.checksum(Array(bytes[(b.pos + 21)..<end]))
                 for k in 0..<4 { bytes[b.pos + 17 + k] = UInt8((crc >> (24 - 8 * UInt32(k))) & 0xFF) }
@@ -162,20 +169,18 @@ import Codec
     }
 
     @Test func aTruncatedBatchInsideTheLogIsAnError() throws {
-        let dir = try Self.scratchLogs("cut")
         // The first of binance-0's two segments: a cut there is not a crash's tail.
-        let seg = dir + "/market.crypto.trades.binance-0/00000000000000001000.log"
-        let last = try Self.batches(seg).last!
-        try Self.patch(seg) { $0.removeLast(40) }
+        let (dir, seg, batches) = try Self.patchedSegment("cut", "binance-0", firstOffset: "00000000000000001000") { b, _ in
+            b.removeLast(40)
+        }
+        let last = batches.last!
         let e = try #require(failure([dir]))
         #expect(e.file == seg && e.problem.hasPrefix("byte offset \(last.pos): batch at base offset \(last.base): truncated batch"), "\(e)")
     }
 
     @Test func aTruncatedTailReplaysWhatPrecedesItAndSaysSo() throws {
-        let dir = try Self.scratchLogs("tail")
-        let seg = dir + "/market.crypto.trades.kraken-0/00000000000000000000.log"
-        let last = try Self.batches(seg).last!
-        try Self.patch(seg) { $0.removeLast(30) }
+        let (dir, seg, batches) = try Self.patchedSegment("tail", "kraken-0") { b, _ in b.removeLast(30) }
+        let last = batches.last!
         let (c, report) = try ReplaySources.load(paths: [dir])
         let want = try Self.expected()
         let lastBatchRecords = want.messages.filter { $0.topic == "market.crypto.trades.kraken" && $0.offset >= last.base }.count

@@ -47,7 +47,7 @@ struct MetricsAndAlert {
                 for (i, q) in summary.quantiles.enumerated() {
                     let labels = (s.labels + [MetricLabel(name: "quantile", value: q)]).map { "\($0.name)=\($0.value)" }
                         .joined(separator: ",")
-                    if case .seconds(let m) = point[i] { quantiles[labels] = .number(Self.seconds(m)) } else { quantiles[labels] = .null }
+                    if case .seconds(let m) = point[i] { quantiles[labels] = .number(Self.secondsText(micros: m)) } else { quantiles[labels] = .null }
                 }
             }
         }
@@ -67,7 +67,7 @@ struct MetricsAndAlert {
     }
 
     /// `41.639`: seconds rounded to the millisecond (half to even), from integer micros.
-    static func seconds(_ micros: Int64) -> String {
+    static func secondsText(micros: Int64) -> String {
         var q = Time.floorDiv(micros, 1_000)
         let r = micros - q * 1_000
         if r > 500 || (r == 500 && q % 2 != 0) { q += 1 }
