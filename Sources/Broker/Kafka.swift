@@ -13,39 +13,6 @@ public struct KafkaRecord: Equatable, Sendable {
     public let value: [UInt8]
 }
 
-/// Records `k * segmentRecords ..< (k + 1) * segmentRecords` of a partition's log, as columns.
-struct LogSegment {
-    /// Value bytes back to back; record j is `valueBytes[valueEnds[j-1] ..< valueEnds[j]]` (start 0 for j = 0).
-    var valueBytes: [UInt8] = []
-    var valueEnds: [Int] = []
-    var timestampsMs: [Int64] = []
-    var appendedAt: [Micros] = []
-    /// Index into the partition's distinct keys, or -1 for a null key.
-    var keyIndex: [Int32] = []
-
-    var count: Int { valueEnds.count }
-
-    @inline(__always)
-    func valueRange(_ j: Int) -> Range<Int> { (j == 0 ? 0 : valueEnds[j - 1]) ..< valueEnds[j] }
-
-    var heldBytes: Int {
-        valueBytes.capacity + valueEnds.capacity * 8 + timestampsMs.capacity * 8 + appendedAt.capacity * 8 + keyIndex.capacity * 4
-    }
-
-    func sealed() -> [UInt8] {
-        var p = SealedPacker()
-        p.put(valueBytes); p.put(valueEnds); p.put(timestampsMs); p.put(appendedAt); p.put(keyIndex)
-        return p.compressed()
-    }
-
-    init() {}
-
-    init(unsealing bytes: [UInt8]) {
-        var u = SealedUnpacker(compressed: bytes)
-        valueBytes = u.take(); valueEnds = u.take(); timestampsMs = u.take(); appendedAt = u.take(); keyIndex = u.take()
-    }
-}
-
 /// One partition: an append-only log.
 ///
 /// Offsets are Kafka's: the first record's is the log start offset (0 for a
@@ -61,13 +28,9 @@ struct LogSegment {
 /// does; so "what is available at time t" is a prefix, found by binary search.
 ///
 /// Storage is columnar and compact, because a 24-hour run at default rates
-/// holds millions of records, and a week tens of millions: the log is cut into
-/// segments of `segmentRecords` records, each with its value bytes in one
-/// arena and an end index per record (no per-record array allocation), keys
-/// interned (a feed uses a handful of distinct keys, one per symbol). All but
-/// the last `liveSegments` segments are sealed: packed and zstd-compressed
-/// (about a third of their size), and unpacked into a small cache on the rare
-/// read (a job far behind, the checks at the end). Readers never notice.
+/// holds millions of records: all value bytes live in one arena with an end
+/// index per record (no per-record array allocation), and keys are interned
+/// (a feed uses a handful of distinct keys, one per symbol).
 public final class TopicPartition {
     public let topic: String
     public let partition: Int32
@@ -76,60 +39,49 @@ public final class TopicPartition {
     /// The offset of each record, only once the log is not dense (nil while
     /// offset = logStartOffset + position).
     private var sparseOffsets: [Int64]?
+    private var timestampsMs: [Int64] = []
+    private var appendedAt: [Micros] = []
+    /// Index into `distinctKeys`, or -1 for a null key.
+    private var keyIndex: [Int32] = []
     private var distinctKeys: [[UInt8]] = []
     private var keyLookup: [[UInt8]: Int32] = [:]
-    /// Segment k: `raw[k]` while live, `sealed[k]` (compressed) once sealed.
-    private var raw: [LogSegment?] = [LogSegment()]
-    private var sealed: [[UInt8]] = [[]]
-    /// The append time of each segment's last record (what `latestOffset` searches first).
-    private var lastAppendedAt: [Micros] = [Int64.min]
-    private var count = 0
-    private var totalValueBytes = 0
-    private let cache = SealedCache<LogSegment>()
-
-    /// Records a segment holds (a power of two).
-    public static let segmentRecords = 1 << 15
-    /// Segments kept unsealed at the end of the log (what running jobs read).
-    public static let liveSegments = 3
-    private static let shift = segmentRecords.trailingZeroBitCount
+    /// Value bytes of every record, back to back; record i is
+    /// `valueBytes[valueEnds[i-1] ..< valueEnds[i]]` (start 0 for i = 0).
+    private var valueBytes: [UInt8] = []
+    private var valueEnds: [Int] = []
 
     init(topic: String, partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
-    @inline(__always)
-    private func segment(_ k: Int) -> LogSegment {
-        if let s = raw[k] { return s }
-        return cache.segment(k) { LogSegment(unsealing: sealed[k]) }
-    }
-
     /// Number of records in the log (positions are 0 ..< recordCount).
-    public var recordCount: Int { count }
+    public var recordCount: Int { valueEnds.count }
 
     /// Kafka's log end offset: the offset the next record gets (last offset
     /// + 1; the log start offset while empty). Equals `recordCount` for a
     /// dense log from 0.
     public var endOffset: Int64 {
-        count == 0 ? logStartOffset : offset(atPosition: count - 1) + 1
+        let n = valueEnds.count
+        return n == 0 ? logStartOffset : offset(atPosition: n - 1) + 1
     }
 
     /// Whether offsets are logStartOffset + position (no gaps).
     public var isDense: Bool { sparseOffsets == nil }
 
     /// Total value bytes held (for memory reports).
-    public var valueByteCount: Int { totalValueBytes }
+    public var valueByteCount: Int { valueBytes.count }
 
-    /// Bytes the log has allocated (capacities, sealed segments compressed), for memory reports.
+    /// Bytes the log's columns have allocated (capacity, not count), for memory reports.
     public var heldBytes: Int {
-        raw.reduce(0) { $0 + ($1?.heldBytes ?? 0) } + sealed.reduce(0) { $0 + $1.capacity } + lastAppendedAt.capacity * 8
-            + (sparseOffsets?.capacity ?? 0) * 8
+        valueBytes.capacity + valueEnds.capacity * 8 + timestampsMs.capacity * 8 + appendedAt.capacity * 8
+            + keyIndex.capacity * 4 + (sparseOffsets?.capacity ?? 0) * 8
     }
 
     /// Sets where an empty log starts (a capture's first offset), so that a
     /// consumer reading from "earliest" starts there.
     public func setLogStartOffset(_ offset: Int64) {
-        precondition(count == 0, "the log start of \(topic)-\(partition) moves only while it is empty")
+        precondition(valueEnds.isEmpty, "the log start of \(topic)-\(partition) moves only while it is empty")
         precondition(offset >= 0, "offsets are not negative")
         logStartOffset = offset
     }
@@ -152,9 +104,9 @@ public final class TopicPartition {
     /// the log end offset, so offsets keep increasing; a jump leaves a gap.
     public func append(offset: Int64, key: [UInt8]?, valueBuffer: UnsafeRawBufferPointer, timestampMs: Int64,
                        appendedAtMicros: Micros) {
-        let n = count
-        if n > 0 {
-            precondition(appendedAtMicros >= lastAppendedAt[lastAppendedAt.count - 1], "appends to \(topic)-\(partition) must be in time order")
+        let n = valueEnds.count
+        if let last = appendedAt.last {
+            precondition(appendedAtMicros >= last, "appends to \(topic)-\(partition) must be in time order")
         }
         precondition(offset >= endOffset, "offset \(offset) of \(topic)-\(partition) is below the log end \(endOffset)")
         if n == 0 && sparseOffsets == nil {
@@ -164,28 +116,12 @@ public final class TopicPartition {
             sparseOffsets = (0..<Int64(n)).map { logStartOffset + $0 }
         }
         sparseOffsets?.append(offset)
-        if raw[raw.count - 1]!.count == Self.segmentRecords { startSegment() }
-        let k = raw.count - 1
-        let key = intern(key)
-        raw[k]!.timestampsMs.append(timestampMs)
-        raw[k]!.appendedAt.append(appendedAtMicros)
-        raw[k]!.keyIndex.append(key)
+        timestampsMs.append(timestampMs)
+        appendedAt.append(appendedAtMicros)
+        keyIndex.append(intern(key))
         // As typed bytes, so the append is one copy rather than a byte-by-byte iteration.
-        raw[k]!.valueBytes.append(contentsOf: valueBuffer.assumingMemoryBound(to: UInt8.self))
-        raw[k]!.valueEnds.append(raw[k]!.valueBytes.count)
-        lastAppendedAt[k] = appendedAtMicros
-        count += 1
-        totalValueBytes += valueBuffer.count
-    }
-
-    /// Opens a new segment and seals the one that leaves the live window.
-    private func startSegment() {
-        raw.append(LogSegment()); sealed.append([]); lastAppendedAt.append(lastAppendedAt[lastAppendedAt.count - 1])
-        let old = raw.count - 1 - Self.liveSegments
-        if old >= 0, let s = raw[old] {
-            sealed[old] = s.sealed()
-            raw[old] = nil
-        }
+        valueBytes.append(contentsOf: valueBuffer.assumingMemoryBound(to: UInt8.self))
+        valueEnds.append(valueBytes.count)
     }
 
     private func intern(_ key: [UInt8]?) -> Int32 {
@@ -201,16 +137,13 @@ public final class TopicPartition {
         return i
     }
 
-    /// Reserves room for `records` more records of about `bytesEach` value
-    /// bytes (in the current segment: later segments are allocated as they open).
+    /// Reserves room for `records` more records of about `bytesEach` value bytes.
     public func reserveCapacity(records: Int, bytesEach: Int) {
-        let k = raw.count - 1
-        let r = min(records, Self.segmentRecords - raw[k]!.count)
-        raw[k]!.timestampsMs.reserveCapacity(raw[k]!.count + r)
-        raw[k]!.appendedAt.reserveCapacity(raw[k]!.count + r)
-        raw[k]!.keyIndex.reserveCapacity(raw[k]!.count + r)
-        raw[k]!.valueEnds.reserveCapacity(raw[k]!.count + r)
-        raw[k]!.valueBytes.reserveCapacity(raw[k]!.valueBytes.count + r * bytesEach)
+        timestampsMs.reserveCapacity(timestampsMs.count + records)
+        appendedAt.reserveCapacity(appendedAt.count + records)
+        keyIndex.reserveCapacity(keyIndex.count + records)
+        valueEnds.reserveCapacity(valueEnds.count + records)
+        valueBytes.reserveCapacity(valueBytes.count + records * bytesEach)
     }
 
     // MARK: Offsets and positions
@@ -227,7 +160,7 @@ public final class TopicPartition {
     /// and where one that ends before `offset` stops.
     public func position(ofOffset offset: Int64) -> Int {
         guard let s = sparseOffsets else {
-            return Int(max(0, min(offset - logStartOffset, Int64(count))))
+            return Int(max(0, min(offset - logStartOffset, Int64(valueEnds.count))))
         }
         var lo = 0, hi = s.count
         while lo < hi {
@@ -240,7 +173,7 @@ public final class TopicPartition {
     /// The position of the record at exactly `offset`, or nil (a gap, or outside the log).
     public func exactPosition(ofOffset offset: Int64) -> Int? {
         let p = position(ofOffset: offset)
-        return p < count && self.offset(atPosition: p) == offset ? p : nil
+        return p < valueEnds.count && self.offset(atPosition: p) == offset ? p : nil
     }
 
     private func checkedPosition(_ offset: Int64) -> Int {
@@ -253,37 +186,27 @@ public final class TopicPartition {
     /// The end offset (exclusive) of what is available at time `t`: one past
     /// the last record appended at or before `t` (the log end offset then).
     public func latestOffset(at t: Micros) -> Int64 {
-        guard count > 0 else { return logStartOffset }
-        // Whole segments appended by t, then a search inside the next one.
-        var lo = 0, hi = lastAppendedAt.count
+        var lo = 0, hi = appendedAt.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if lastAppendedAt[mid] <= t { lo = mid + 1 } else { hi = mid }
+            if appendedAt[mid] <= t { lo = mid + 1 } else { hi = mid }
         }
-        var n = min(lo << Self.shift, count)
-        if lo < raw.count {
-            let a = segment(lo).appendedAt
-            var l = 0, h = a.count
-            while l < h {
-                let mid = (l + h) / 2
-                if a[mid] <= t { l = mid + 1 } else { h = mid }
-            }
-            n += l
-        }
-        return n == 0 ? logStartOffset : offset(atPosition: n - 1) + 1
+        return lo == 0 ? logStartOffset : offset(atPosition: lo - 1) + 1
     }
 
     // MARK: Records by offset
 
     public func record(at offset: Int64) -> KafkaRecord { record(atPosition: checkedPosition(offset)) }
 
+    private func valueRange(_ i: Int) -> Range<Int> { (i == 0 ? 0 : valueEnds[i - 1]) ..< valueEnds[i] }
+
     /// The value bytes alone (no copy of the record's other fields).
-    public func value(at offset: Int64) -> [UInt8] { Array(valueSlice(atPosition: checkedPosition(offset))) }
+    public func value(at offset: Int64) -> [UInt8] { Array(valueBytes[valueRange(checkedPosition(offset))]) }
     /// The value bytes as a slice of the log's arena (no copy until mutated).
-    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueSlice(atPosition: checkedPosition(offset)) }
+    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueBytes[valueRange(checkedPosition(offset))] }
     public func key(at offset: Int64) -> [UInt8]? { key(atPosition: checkedPosition(offset)) }
-    public func timestampMs(at offset: Int64) -> Int64 { timestampMs(atPosition: checkedPosition(offset)) }
-    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAtMicros(atPosition: checkedPosition(offset)) }
+    public func timestampMs(at offset: Int64) -> Int64 { timestampsMs[checkedPosition(offset)] }
+    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAt[checkedPosition(offset)] }
 
     /// Records with offsets in [from, to).
     public func records(from: Int64, to: Int64) -> [KafkaRecord] {
@@ -293,33 +216,18 @@ public final class TopicPartition {
     // MARK: Records by position
 
     public func record(atPosition i: Int) -> KafkaRecord {
-        precondition(i >= 0 && i < count, "\(topic)-\(partition) has no record at position \(i)")
-        let s = segment(i >> Self.shift), j = i & (Self.segmentRecords - 1)
-        let k = s.keyIndex[j]
-        return KafkaRecord(topic: topic, partition: partition, offset: offset(atPosition: i), timestampMs: s.timestampsMs[j],
-                           appendedAtMicros: s.appendedAt[j], key: k < 0 ? nil : distinctKeys[Int(k)],
-                           value: Array(s.valueBytes[s.valueRange(j)]))
+        KafkaRecord(topic: topic, partition: partition, offset: offset(atPosition: i), timestampMs: timestampsMs[i],
+                    appendedAtMicros: appendedAt[i], key: key(atPosition: i), value: Array(valueBytes[valueRange(i)]))
     }
     @inline(__always)
-    public func valueSlice(atPosition i: Int) -> ArraySlice<UInt8> {
-        precondition(i >= 0 && i < count, "\(topic)-\(partition) has no record at position \(i)")
-        let s = segment(i >> Self.shift)
-        return s.valueBytes[s.valueRange(i & (Self.segmentRecords - 1))]
-    }
+    public func valueSlice(atPosition i: Int) -> ArraySlice<UInt8> { valueBytes[valueRange(i)] }
     public func key(atPosition i: Int) -> [UInt8]? {
-        precondition(i >= 0 && i < count, "\(topic)-\(partition) has no record at position \(i)")
-        let k = segment(i >> Self.shift).keyIndex[i & (Self.segmentRecords - 1)]
+        let k = keyIndex[i]
         return k < 0 ? nil : distinctKeys[Int(k)]
     }
     @inline(__always)
-    public func timestampMs(atPosition i: Int) -> Int64 {
-        precondition(i >= 0 && i < count, "\(topic)-\(partition) has no record at position \(i)")
-        return segment(i >> Self.shift).timestampsMs[i & (Self.segmentRecords - 1)]
-    }
-    public func appendedAtMicros(atPosition i: Int) -> Micros {
-        precondition(i >= 0 && i < count, "\(topic)-\(partition) has no record at position \(i)")
-        return segment(i >> Self.shift).appendedAt[i & (Self.segmentRecords - 1)]
-    }
+    public func timestampMs(atPosition i: Int) -> Int64 { timestampsMs[i] }
+    public func appendedAtMicros(atPosition i: Int) -> Micros { appendedAt[i] }
 }
 
 public final class Topic {

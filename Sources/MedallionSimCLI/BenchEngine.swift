@@ -3,7 +3,6 @@ import Broker
 import Checks
 import Codec
 import Engine
-import Foundation
 import Kernel
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +11,7 @@ import Darwin
 #endif
 
 /// `medallion-sim bench engine`: a simulated day (or `--hours H`) at
-/// production rates through all five jobs on the simulation thread (Silver
-/// decoding large batches on `--threads`), with every trade
+/// production rates through all five jobs, single-threaded, with every trade
 /// Avro-encoded into Kafka and decoded by Silver. Reports end-to-end trades/s,
 /// simulated time per wall time and peak RSS. Wall-clock time is read here
 /// and nowhere in the simulation.
@@ -31,9 +29,6 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Root seed of the generator and the engine.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads Silver decodes large batches on (default: the machine's cores; 1 keeps the engine on one core).")
-    var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
     @Flag(help: "Also run the oracle's checks on the run (as `run` does, without ground truth), timed and measured apart.")
     var checks = false
 
@@ -42,7 +37,6 @@ struct BenchEngine: ParsableCommand {
 
     func validate() throws {
         guard (1...168).contains(hours) else { throw ValidationError("--hours must be between 1 and 168 (got \(hours)).") }
-        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64 (got \(threads)).") }
     }
 
     /// Production-like traffic, generated second by second on the run's own
@@ -160,8 +154,7 @@ struct BenchEngine: ParsableCommand {
             }
         }
         scheduler.schedule(at: start, priority: 0) { feed($0) }
-        var config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: seed)
-        config.decodeThreads = threads
+        let config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: seed)
         let pipeline = Pipeline(cluster: cluster, registry: registry, config: config, scheduler: scheduler)
 
         let clock = ContinuousClock()
@@ -205,7 +198,7 @@ struct BenchEngine: ParsableCommand {
 
         switch format.format {
         case .text:
-            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, Silver decoding on \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)")
+            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, one thread, seed \(seed)")
             print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(dlq), gold \(gold); batches \(batches)")
             print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.encodeSeconds)) s)")
@@ -223,7 +216,7 @@ struct BenchEngine: ParsableCommand {
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
-                "\"hours\":\(hours)", "\"seed\":\(seed)", "\"threads\":\(threads)", "\"trades\":\(produced)",
+                "\"hours\":\(hours)", "\"seed\":\(seed)", "\"trades\":\(produced)",
                 "\"bronze_rows\":\(bronze)", "\"silver_rows\":\(silver)", "\"dlq_rows\":\(dlq)", "\"gold_rows\":\(gold)",
                 "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.encodeSeconds))",
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",

@@ -54,7 +54,9 @@ public struct CalibrationResult: Sendable {
 /// A regressor whose values barely vary (coefficient of variation below
 /// 0.15, or fewer than 3 distinct values), or that moves with rows read
 /// (|correlation| > 0.98), is not identifiable: it is left out of the
-/// regression and reported without a number.
+/// regression and reported without a number. So is one whose fitted cost
+/// comes out negative: it is left out and the fit redone (costs are
+/// non-negative).
 public enum Calibrator {
     public static func fit(_ records: [ProgressRecord], query: String?) throws(InputError) -> CalibrationResult {
         // Within one file, a query name belongs to one query id.
@@ -126,18 +128,33 @@ public enum Calibrator {
         else { unidentified["per_row_written"] = "not in the log: the sink reports no row count (numOutputRows -1, e.g. foreachBatch) and the query has no state operator; rows written are counted with rows read" }
         if stateful { consider("per_million_state_keys", state, "state size") }
 
-        // OLS.
+        // Robust least squares, with costs kept non-negative: a regressor
+        // whose fitted cost comes out below zero (rows that seem to make a
+        // batch faster: what moved with them was something else, such as the
+        // machine's load or a trend in time) is left out and the fit redone
+        // without it (the active-set step of non-negative least squares).
         var beta: [Double] = [], se: [Double] = [], r2: Double?, rmse: Double?
-        let p = columns.count + 1
-        if steady.count > p {
-            let x = steady.indices.map { i in [1.0] + columns.map { $0.values[i] } }
-            if let (b, s, rr, rm) = huber(x, y) { beta = b; se = s; r2 = rr; rmse = rm }
-            else { notes.append("the regression is singular; only the mean batch duration is reported") }
-        } else {
-            notes.append("\(steady.count) steady-state batches: too few to fit \(p) parameters")
+        var p = columns.count + 1
+        var t = Double.infinity
+        while true {
+            beta = []; se = []; r2 = nil; rmse = nil
+            p = columns.count + 1
+            if steady.count > p {
+                let x = steady.indices.map { i in [1.0] + columns.map { $0.values[i] } }
+                if let (b, s, rr, rm) = huber(x, y) { beta = b; se = s; r2 = rr; rmse = rm }
+                else { notes.append("the regression is singular; only the mean batch duration is reported") }
+            } else {
+                notes.append("\(steady.count) steady-state batches: too few to fit \(p) parameters")
+            }
+            t = tQuantile975(steady.count - p)
+            guard beta.count == p,
+                  let j = (1..<p).filter({ beta[$0] < 0 }).min(by: { beta[$0] / max(se[$0], 1e-12) < beta[$1] / max(se[$1], 1e-12) })
+            else { break }
+            let c = columns[j - 1]
+            let unit = c.key == "per_million_state_keys" ? "ms per 1M keys" : "ms/row"
+            unidentified[c.key] = "not identifiable: the fit gives a negative cost (\(fmt(beta[j], 4)) \(unit), 95% CI \(fmt(beta[j] - t * se[j], 4)) .. \(fmt(beta[j] + t * se[j], 4))); a cost cannot be negative, so the logs show none, and it is left out (0)"
+            columns.remove(at: j - 1)
         }
-        let dof = steady.count - p
-        let t = tQuantile975(dof)
         func est(_ j: Int) -> (Double?, Double?, Double?) {
             guard j < beta.count else { return (nil, nil, nil) }
             return (beta[j], beta[j] - t * se[j], beta[j] + t * se[j])

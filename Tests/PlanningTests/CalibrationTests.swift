@@ -66,6 +66,23 @@ import Testing
         #expect(!report.contains("ms/row"))
     }
 
+    /// Batches that got faster as they got bigger (the machine's load fell
+    /// while traffic rose): a cost cannot be negative, so the per-row cost is
+    /// left out with the reason and the overhead is refitted without it.
+    @Test func aNegativeFittedCostIsLeftOutAndTheFitRedone() throws {
+        let text = (0..<40).map { b -> String in
+            let rows = Int64(50 + (b * 37) % 400)
+            return Self.progress(b, rows: rows, duration: 2_000 - 2 * rows + Int64(b % 3) * 10)
+        }.joined(separator: "\n")
+        let f = try #require(try Self.fit(text).fits.first)
+        let p = f.parameter("per_row_read")!
+        #expect(p.value == nil)
+        #expect(p.note!.contains("negative cost (-2.0"))
+        // Without the row term the overhead is the typical batch (its robust mean), not the 2 s intercept.
+        let overhead = try #require(f.parameter("batch_overhead")!.value)
+        #expect(overhead > 1_300 && overhead < 1_900)
+    }
+
     @Test func readsJSONLinesAnArrayAndADriverLogAlike() throws {
         let lines = Self.varied()
         let jsonl = try Self.fit(lines.joined(separator: "\n"))

@@ -68,6 +68,10 @@ RUNS = {
     "steady-60": (60, 60),
     "steady-150": (150, 150),
     "ramp-20-300": (20, 300),
+    # Heavier traffic, where the per-row cost shows next to the per-batch
+    # one; 150 s of it keeps the captures small.
+    "steady-600": (600, 600, 150),
+    "steady-1200": (1200, 1200, 150),
 }
 
 SCHEMA = {"type": "record", "name": "Trade", "namespace": "market.crypto", "fields": [
@@ -266,7 +270,8 @@ def feeder(run_dir, rates, seconds, capture, offsets, seed, errors, warm, go, do
 def run_one(name, out_root):
     from pyspark.sql import SparkSession, functions as F, types as T
 
-    rates = RUNS[name]
+    rates = RUNS[name][:2]
+    seconds = RUNS[name][2] if len(RUNS[name]) > 2 else SECONDS
     out = os.path.join(out_root, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -338,7 +343,7 @@ def run_one(name, out_root):
     warm, go, done = threading.Event(), threading.Event(), threading.Event()
     load_before = os.getloadavg()
     t0 = time.time()
-    th = threading.Thread(target=feeder, args=(work, rates, SECONDS, capture, offsets, sum(map(ord, name)),
+    th = threading.Thread(target=feeder, args=(work, rates, seconds, capture, offsets, sum(map(ord, name)),
                                                errors, warm, go, done), daemon=True)
     th.start()
     warm.wait()
@@ -390,7 +395,7 @@ def run_one(name, out_root):
     import pyspark
     with open(os.path.join(out, "conditions.json"), "w") as f:
         json.dump({"run": name, "rates_rows_per_s": {"binance": list(rates), "kraken": [r / 10 for r in rates]},
-                   "trigger_s": TRIGGER_S, "traffic_s": SECONDS, "file_every_s": FILE_EVERY_S,
+                   "trigger_s": TRIGGER_S, "traffic_s": seconds, "file_every_s": FILE_EVERY_S,
                    "spark": pyspark.__version__, "python": sys.version.split()[0], "master": "local[2]",
                    "cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after,
                    "messages": len(capture), "startup_wait_s": round(startup_s, 1),
