@@ -77,7 +77,7 @@ let package = Package(
         // What several test targets share: the repository root, the CLI run as a child process.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
-        .testTarget(name: "CodecTests", dependencies: ["Codec", "Kernel"]),
+        .testTarget(name: "CodecTests", dependencies: ["TestSupport", "Codec", "Kernel"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Kernel"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "Broker", "Codec", "Kernel"]),
         // Fixtures: a capture written by an independent Avro implementation (fastavro)

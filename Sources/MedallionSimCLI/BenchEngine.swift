@@ -21,13 +21,7 @@ struct BenchEngine: ParsableCommand {
         abstract: "Engine throughput: a simulated day at production rates, all five jobs, encode and decode included. Use a release build."
     )
 
-    @OptionGroup var format: FormatOption
-
-    @Option(help: "Simulated hours of traffic (the jobs then get 10 more minutes to drain).")
-    var hours: Int = 24
-
-    @Option(help: "Root seed of the generator and the engine.")
-    var seed: UInt64 = 1
+    @OptionGroup var traffic: BenchTraffic
 
     @Flag(help: "Also run the oracle's checks on the run (as `run` does, without ground truth), timed and measured apart.")
     var checks = false
@@ -35,9 +29,9 @@ struct BenchEngine: ParsableCommand {
     @Flag(help: "Print the engine's memory by structure after the run.")
     var memory = false
 
-    func validate() throws {
-        guard (1...168).contains(hours) else { throw ValidationError("--hours must be between 1 and 168 (got \(hours)).") }
-    }
+    /// Simulated hours of traffic (the jobs then get 10 more minutes to drain): 24 by default, at most 168.
+    var hours: Int { traffic.hours ?? 24 }
+    func validate() throws { try traffic.check(hours: hours, max: 168) }
 
     /// Production-like traffic, generated second by second on the run's own
     /// scheduler (so Kafka fills as virtual time goes, as with the real
@@ -145,7 +139,7 @@ struct BenchEngine: ParsableCommand {
         cluster.createTopic(ExchangeName.binance.topic, partitions: 3)
         cluster.createTopic(ExchangeName.kraken.topic, partitions: 1)
         let scheduler = EventScheduler(clock: VirtualClock(start: start))
-        let generator = try Generator(cluster: cluster, registry: registry, seed: seed)
+        let generator = try Generator(cluster: cluster, registry: registry, seed: traffic.seed)
         // One event per simulated second, ahead of the engine's events at that time.
         func feed(_ t: Micros) {
             generator.second(t)
@@ -154,7 +148,7 @@ struct BenchEngine: ParsableCommand {
             }
         }
         scheduler.schedule(at: start, priority: 0) { feed($0) }
-        let config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: seed)
+        let config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: traffic.seed)
         let pipeline = Pipeline(cluster: cluster, registry: registry, config: config, scheduler: scheduler)
 
         let clock = ContinuousClock()
@@ -196,9 +190,9 @@ struct BenchEngine: ParsableCommand {
         ]
         let tableBytes = pipeline.tables.reduce(0) { $0 + $1.storageBytes }
 
-        switch format.format {
+        switch traffic.output.format {
         case .text:
-            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, one thread, seed \(seed)")
+            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, one thread, seed \(traffic.seed)")
             print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(dlq), gold \(gold); batches \(batches)")
             print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.encodeSeconds)) s)")
@@ -216,7 +210,7 @@ struct BenchEngine: ParsableCommand {
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
-                "\"hours\":\(hours)", "\"seed\":\(seed)", "\"trades\":\(produced)",
+                "\"hours\":\(hours)", "\"seed\":\(traffic.seed)", "\"trades\":\(produced)",
                 "\"bronze_rows\":\(bronze)", "\"silver_rows\":\(silver)", "\"dlq_rows\":\(dlq)", "\"gold_rows\":\(gold)",
                 "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.encodeSeconds))",
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",

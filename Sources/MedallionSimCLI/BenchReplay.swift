@@ -15,13 +15,7 @@ struct BenchReplay: ParsableCommand {
         abstract: "Replay throughput from a compact zstd capture (load + all five jobs). Use a release build."
     )
 
-    @OptionGroup var format: FormatOption
-
-    @Option(help: "Hours of production traffic to record (Binance ~60/s, Kraken ~2/s; 5 h is about 1.1 M messages).")
-    var hours: Int = 5
-
-    @Option(help: "Root seed of the recorded scenario and the replay.")
-    var seed: UInt64 = 1
+    @OptionGroup var traffic: BenchTraffic
 
     @Option(help: "Where to write the capture (default: a temporary file, removed afterwards).")
     var capture: String?
@@ -29,8 +23,11 @@ struct BenchReplay: ParsableCommand {
     @Flag(help: "Also time the oracle's checks over the replay (not part of the replay figure).")
     var withChecks = false
 
+    /// Hours of traffic recorded: 5 by default (about 1.1 M messages), at most 168.
+    var hours: Int { traffic.hours ?? 5 }
+
     func validate() throws {
-        guard (1...168).contains(hours) else { throw ValidationError("--hours must be between 1 and 168 (got \(hours)).") }
+        try traffic.check(hours: hours, max: 168)
     }
 
     static func seconds(_ d: Duration) -> Double {
@@ -42,7 +39,7 @@ struct BenchReplay: ParsableCommand {
         let yaml = """
             name: bench-replay
             description: production rates for the replay benchmark
-            seed: \(seed)
+            seed: \(traffic.seed)
             duration: \(hours)h
             """
         let scenario = try ScenarioParser.parse(yaml, file: "bench-replay")
@@ -60,7 +57,7 @@ struct BenchReplay: ParsableCommand {
         let loadSeconds = Self.seconds(clock.now - t)
         t = clock.now
         let feed = try ReplayFeed.build(loaded, file: path)
-        let settings = try ReplayRunner.settings(for: feed, file: path, overrides: ["seed=\(seed)"])
+        let settings = try ReplayRunner.settings(for: feed, file: path, overrides: ["seed=\(traffic.seed)"])
         let profile = try ProfileLoader.load(name: settings.profile)
         let buildSeconds = Self.seconds(clock.now - t)
         t = clock.now
@@ -83,9 +80,9 @@ struct BenchReplay: ParsableCommand {
         let consistent = bronze == messages && silver + p.dlq.rowCount == bronze
         let targetMet = perSecond >= 200_000
         func f(_ x: Double) -> String { String(Double(Int((x * 100).rounded())) / 100) }
-        switch format.format {
+        switch traffic.output.format {
         case .text:
-            print("replay benchmark: \(hours) h of production traffic, compact zstd capture, five jobs on one thread, Silver decoding on \(ReplayRunner.decodeThreads), seed \(seed)")
+            print("replay benchmark: \(hours) h of production traffic, compact zstd capture, five jobs on one thread, Silver decoding on \(ReplayRunner.decodeThreads), seed \(traffic.seed)")
             print("  messages               \(messages)  (capture \(fileBytes >> 20) MiB; recorded in \(f(recordSeconds)) s, not timed)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(p.dlq.rowCount), gold \(p.gold.rowCount); batches \(p.batchLog.count)")
             print("  load (read, unzstd, decode)  \(f(loadSeconds)) s")
@@ -97,7 +94,7 @@ struct BenchReplay: ParsableCommand {
             print("  target >= 200000 messages/s: \(targetMet ? "met" : "NOT met")")
         case .json:
             var o: [String: JSONValue] = [
-                "hours": .int(Int64(hours)), "seed": .int(Int64(bitPattern: seed)), "messages": .int(Int64(messages)),
+                "hours": .int(Int64(hours)), "seed": .int(Int64(bitPattern: traffic.seed)), "messages": .int(Int64(messages)),
                 "capture_bytes": .int(Int64(fileBytes)), "load_seconds": .number(f(loadSeconds)),
                 "feed_seconds": .number(f(buildSeconds)), "engine_seconds": .number(f(engineSeconds)),
                 "messages_per_second": .int(Int64(perSecond.rounded())), "target_met": .bool(targetMet),

@@ -16,19 +16,16 @@ struct BenchSources: ParsableCommand {
         abstract: "Reading speed of replay's sources: JSON Lines capture, Kafka log segments (zstd), Bronze JSON export. Use a release build."
     )
 
-    @OptionGroup var format: FormatOption
-
-    @Option(help: "Hours of production traffic to record (Binance ~60/s, Kraken ~2/s; 1 h is about 227 k messages).")
-    var hours: Int = 2
-
-    @Option(help: "Root seed of the recorded scenario.")
-    var seed: UInt64 = 1
+    @OptionGroup var traffic: BenchTraffic
 
     @Option(help: "Timed reads of each source; the report gives the slowest and the fastest.")
     var runs: Int = 3
 
+    /// Hours of traffic recorded: 2 by default, at most 48.
+    var hours: Int { traffic.hours ?? 2 }
+
     func validate() throws {
-        guard (1...48).contains(hours) else { throw ValidationError("--hours must be between 1 and 48 (got \(hours)).") }
+        try traffic.check(hours: hours, max: 48)
         guard (1...20).contains(runs) else { throw ValidationError("--runs must be between 1 and 20 (got \(runs)).") }
     }
 
@@ -68,7 +65,7 @@ struct BenchSources: ParsableCommand {
         let scenario = try ScenarioParser.parse("""
             name: bench-sources
             description: production rates for the sources benchmark
-            seed: \(seed)
+            seed: \(traffic.seed)
             duration: \(hours)h
             """, file: "bench-sources")
         let dir = NSTemporaryDirectory() + "medallion-bench-sources-\(getpid())"
@@ -101,9 +98,9 @@ struct BenchSources: ParsableCommand {
         func rate(_ f: Figure, _ s: Double) -> Int { Int((Double(f.messages) / s).rounded()) }
         let jsonlBest = rate(figures[0], figures[0].seconds.min()!)
         let faster = figures.dropFirst().allSatisfy { rate($0, $0.seconds.max()!) >= jsonlBest }
-        switch format.format {
+        switch traffic.output.format {
         case .text:
-            print("sources benchmark: \(hours) h of production traffic, \(recorded.messageCount) messages, seed \(seed), \(runs) runs each (reading into a capture, as replay does)")
+            print("sources benchmark: \(hours) h of production traffic, \(recorded.messageCount) messages, seed \(traffic.seed), \(runs) runs each (reading into a capture, as replay does)")
             for f in figures {
                 let rates = f.seconds.map { rate(f, $0) }
                 print("  " + f.name.padding(toLength: 38, withPad: " ", startingAt: 0)
@@ -113,7 +110,7 @@ struct BenchSources: ParsableCommand {
             print("  segments and Bronze at least as fast as JSON Lines (slowest run vs fastest): \(faster ? "yes" : "NO")")
         case .json:
             print(JSONValue.object([
-                "hours": .int(Int64(hours)), "seed": .int(Int64(bitPattern: seed)), "messages": .int(Int64(recorded.messageCount)),
+                "hours": .int(Int64(hours)), "seed": .int(Int64(bitPattern: traffic.seed)), "messages": .int(Int64(recorded.messageCount)),
                 "sources": .array(figures.map { f in
                     .object(["name": .string(f.name), "bytes": .int(Int64(f.bytes)),
                              "messages_per_second": .array(f.seconds.map { .int(Int64(rate(f, $0))) })])

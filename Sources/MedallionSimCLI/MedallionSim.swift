@@ -27,6 +27,22 @@ struct Bench: ParsableCommand {
     )
 }
 
+/// What the traffic benchmarks (engine, replay, sources) share: the output
+/// format, the hours of production-rate traffic and the root seed.
+struct BenchTraffic: ParsableArguments {
+    @OptionGroup var output: FormatOption
+
+    @Option(help: "Hours of production-rate traffic (Binance ~60/s, Kraken ~2/s: about 227 k messages an hour). Default and bound: engine 24 of 168, replay 5 of 168, sources 2 of 48.")
+    var hours: Int?
+
+    @Option(help: "Root seed of the traffic (and of the engine or the replay).")
+    var seed: UInt64 = 1
+
+    func check(hours h: Int, max: Int) throws {
+        guard (1...max).contains(h) else { throw ValidationError("--hours must be between 1 and \(max) (got \(h)).") }
+    }
+}
+
 /// A benchmark figure with exactly `digits` decimals (`2.50`), rounded.
 func fixedDecimals(_ x: Double, _ digits: Int) -> String {
     var scale = 1.0

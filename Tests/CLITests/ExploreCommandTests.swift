@@ -5,17 +5,11 @@ import TestSupport
 /// `medallion-sim explore` end to end: exit status, shrunk files that `run`
 /// reproduces, the same output for any worker count, shards that add up.
 @Suite struct ExploreCommandTests {
-    static let scenario = """
-    name: tiny-explore
-    description: Two minutes of light traffic, Silver written with foreachBatch appends.
-    seed: 5
-    duration: 4m
-    drain: 3m
-    exchanges:
-      binance:
-        rate_multiplier: 0.02
-      kraken:
-        rate_multiplier: 0.2
+    /// The CLI tests' small scenario, four minutes long, Silver written with foreachBatch appends.
+    static let scenario = CommandLineTests.small
+        .replacingOccurrences(of: "name: tiny\n", with: "name: tiny-explore\n")
+        .replacingOccurrences(of: "duration: 2m", with: "duration: 4m") + """
+
     pipeline:
       silver_sinks: foreach_batch
     explore:

@@ -1,5 +1,6 @@
 import Testing
 import Kernel
+import TestSupport
 import Codec
 @testable import Checks
 
@@ -8,13 +9,7 @@ import Codec
 /// verdicts computed, the expected DLQ reason asserted (a crash fails the run).
 @Suite struct HostilePayloadTests {
     /// Avro binary helpers, from the specification.
-    static func long(_ n: Int64) -> [UInt8] {
-        var u = UInt64(bitPattern: (n << 1) ^ (n >> 63))
-        var out: [UInt8] = []
-        while u >= 0x80 { out.append(UInt8(u & 0x7F) | 0x80); u >>= 7 }
-        out.append(UInt8(u))
-        return out
-    }
+    static func long(_ n: Int64) -> [UInt8] { avroLong(n) }
     static func string(_ b: [UInt8]) -> [UInt8] { long(Int64(b.count)) + b }
     static func string(_ s: String) -> [UInt8] { string(Array(s.utf8)) }
     static let ingest: Int64 = 1_768_899_600_000_000

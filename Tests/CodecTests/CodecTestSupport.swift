@@ -1,4 +1,5 @@
 import Kernel
+import TestSupport
 @testable import Codec
 #if canImport(Glibc)
 import Glibc
@@ -8,13 +9,7 @@ import Glibc
 /// (https://avro.apache.org/docs/1.11.1/specification/#binary-encoding)
 /// independently of the codec, to build payloads the encoder cannot.
 enum SpecAvro {
-    static func long(_ n: Int64) -> [UInt8] {
-        var u = UInt64(bitPattern: (n << 1) ^ (n >> 63))
-        var out: [UInt8] = []
-        while u >= 0x80 { out.append(UInt8(u & 0x7F) | 0x80); u >>= 7 }
-        out.append(UInt8(u))
-        return out
-    }
+    static func long(_ n: Int64) -> [UInt8] { avroLong(n) }
     static func string(_ s: String) -> [UInt8] { long(Int64(s.utf8.count)) + Array(s.utf8) }
     static func bytes(_ b: [UInt8]) -> [UInt8] { long(Int64(b.count)) + b }
     static func header(_ id: Int32) -> [UInt8] { WireFormat.frame(schemaId: id, body: []) }

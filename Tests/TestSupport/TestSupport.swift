@@ -93,3 +93,13 @@ public enum CLI {
         return d
     }
 }
+
+/// An Avro `long` (zig-zag, then base-128 varint), written from the Avro
+/// specification independently of the codec, for payloads the encoder cannot build.
+public func avroLong(_ n: Int64) -> [UInt8] {
+    var u = UInt64(bitPattern: (n << 1) ^ (n >> 63))
+    var out: [UInt8] = []
+    while u >= 0x80 { out.append(UInt8(u & 0x7F) | 0x80); u >>= 7 }
+    out.append(UInt8(u))
+    return out
+}
