@@ -27,17 +27,14 @@ import Scenarios
         rate_multiplier: 2
         v1_share: 20%
     faults:
-      - kind: malformed
-        exchange: binance
-        at: 1m
-        for: 2m
-        reasons: all
-      - kind: malformed
-        exchange: kraken
-        at: 1m
-        for: 2m
-        reasons: all
+    \(malformedFault("binance"))
+    \(malformedFault("kraken"))
     """
+
+    /// A scenario fault (YAML list item): malformed payloads of every reason from 1m to 3m.
+    static func malformedFault(_ exchange: String) -> String {
+        "  - kind: malformed\n    exchange: \(exchange)\n    at: 1m\n    for: 2m\n    reasons: all"
+    }
 
     /// Kraken's subject registers textually different (but wire-identical)
     /// schemas, so a registry gives them ids of their own.

@@ -35,11 +35,7 @@ import Scenarios
       bronze_binance:
         max_offsets_per_trigger: 50
     faults:
-      - kind: malformed
-        exchange: binance
-        at: 1m
-        for: 2m
-        reasons: all
+    \(RegistryIdsTests.malformedFault("binance"))
       - kind: duplicates
         exchange: kraken
         at: 2m
