@@ -62,12 +62,7 @@ final class VendorDataCache {
         var used = 0
         var fits = true
         for i in 0..<n {
-            var item = avro_value_t()
-            var key: UnsafePointer<CChar>? = nil
-            guard mav_map_get_by_index(map, i, &item, &key) == 0, let key else { return nil }
-            var v: UnsafePointer<CChar>? = nil
-            var vn = 0
-            guard mav_get_string(&item, &v, &vn) == 0 else { return nil }
+            guard let (key, v, vn) = Self.entry(map, i) else { return nil }
             if !fits { continue }
             let kn = strlen(key)
             let valueBytes = v == nil ? 0 : max(vn - 1, 0)  // sizes include the NUL
@@ -99,16 +94,25 @@ final class VendorDataCache {
         return dict
     }
 
+    /// Entry `i` of a libavro string map: its key (NUL-terminated) and its
+    /// value with libavro's size (which counts the NUL); both point into the map.
+    @inline(__always)
+    private static func entry(_ map: UnsafePointer<avro_value_t>, _ i: Int)
+        -> (key: UnsafePointer<CChar>, value: UnsafePointer<CChar>?, size: Int)? {
+        var item = avro_value_t()
+        var key: UnsafePointer<CChar>? = nil
+        guard mav_map_get_by_index(map, i, &item, &key) == 0, let key else { return nil }
+        var v: UnsafePointer<CChar>? = nil
+        var vn = 0
+        guard mav_get_string(&item, &v, &vn) == 0 else { return nil }
+        return (key, v, vn)
+    }
+
     /// A map too large to cache, built straight from libavro's value.
     private static func build(_ map: UnsafePointer<avro_value_t>, _ n: Int) -> [String: String]? {
         var dict = [String: String](minimumCapacity: n)
         for i in 0..<n {
-            var item = avro_value_t()
-            var key: UnsafePointer<CChar>? = nil
-            guard mav_map_get_by_index(map, i, &item, &key) == 0, let key else { return nil }
-            var v: UnsafePointer<CChar>? = nil
-            var vn = 0
-            guard mav_get_string(&item, &v, &vn) == 0 else { return nil }
+            guard let (key, v, vn) = entry(map, i) else { return nil }
             dict[String(cString: key)] = v == nil || vn <= 1 ? "" : String(decoding: UnsafeRawBufferPointer(start: v, count: vn - 1), as: UTF8.self)
         }
         return dict
