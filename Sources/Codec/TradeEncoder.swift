@@ -193,12 +193,10 @@ public final class TradeEncoder {
             precondition(avro_value_write(writer, record) == 0, "libavro cannot write a trade record")
         }
         let len = Int(avro_writer_tell(writer))
-        let id = UInt32(bitPattern: schemaId)
+        let header = WireFormat.header(schemaId: schemaId)
         let buf = buffer
         return [UInt8](unsafeUninitializedCapacity: len + WireFormat.headerSize) { out, n in
-            out[0] = WireFormat.magicByte
-            out[1] = UInt8(truncatingIfNeeded: id >> 24); out[2] = UInt8(truncatingIfNeeded: id >> 16)
-            out[3] = UInt8(truncatingIfNeeded: id >> 8); out[4] = UInt8(truncatingIfNeeded: id)
+            withUnsafeBytes(of: header) { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             UnsafeMutableRawPointer(out.baseAddress! + WireFormat.headerSize).copyMemory(from: buf, byteCount: len)
             n = len + WireFormat.headerSize
         }

@@ -1,23 +1,5 @@
 import Kernel
 
-/// The exchange a topic carries, and the rules for its symbols.
-public enum ExchangeName: String, Sendable, CaseIterable, Comparable {
-    case binance = "BINANCE"
-    case kraken = "KRAKEN"
-
-    /// `binance`, `kraken`: the spelling used in topic, table and metric names.
-    public var lowercased: String { rawValue.lowercased() }
-    public var topic: String { "market.crypto.trades.\(lowercased)" }
-    public var subject: String { topic + "-value" }
-
-    public init?(topic: String) {
-        guard let e = ExchangeName.allCases.first(where: { $0.topic == topic }) else { return nil }
-        self = e
-    }
-
-    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
-}
-
 /// Silver's validation (docs/REFERENCE.md §4, VALIDATION category). Checks run in the
 /// table's order and the first failure names the reason.
 ///

@@ -5,12 +5,25 @@ public enum WireFormat {
     public static let magicByte: UInt8 = 0
     public static let headerSize = 5
 
+    /// The header's five bytes: the one place they are made (the encoder, the
+    /// feeds' direct writer and `frame` all write these).
+    @inlinable
+    public static func header(schemaId: Int32) -> (UInt8, UInt8, UInt8, UInt8, UInt8) {
+        let id = UInt32(bitPattern: schemaId)
+        return (magicByte, UInt8(truncatingIfNeeded: id >> 24), UInt8(truncatingIfNeeded: id >> 16),
+                UInt8(truncatingIfNeeded: id >> 8), UInt8(truncatingIfNeeded: id))
+    }
+
+    /// Appends the header to `out`.
+    @inlinable
+    public static func appendHeader(schemaId: Int32, to out: inout [UInt8]) {
+        let h = header(schemaId: schemaId)
+        out.append(h.0); out.append(h.1); out.append(h.2); out.append(h.3); out.append(h.4)
+    }
+
     public static func frame(schemaId: Int32, body: [UInt8]) -> [UInt8] {
         var out = [UInt8](); out.reserveCapacity(headerSize + body.count)
-        out.append(magicByte)
-        let id = UInt32(bitPattern: schemaId)
-        out.append(UInt8(truncatingIfNeeded: id >> 24)); out.append(UInt8(truncatingIfNeeded: id >> 16))
-        out.append(UInt8(truncatingIfNeeded: id >> 8)); out.append(UInt8(truncatingIfNeeded: id))
+        appendHeader(schemaId: schemaId, to: &out)
         out += body
         return out
     }

@@ -47,12 +47,9 @@ public enum TradeWire {
         while i >= 0 { out.append(UInt8(truncatingIfNeeded: units >> (i * 8))); i -= 1 }
     }
 
-    /// The 5-byte Confluent header: magic 0, schema id big-endian.
-    static func writeHeader(schemaId: Int32, into out: inout [UInt8]) {
-        let u = UInt32(bitPattern: schemaId)
-        out.append(0); out.append(UInt8(u >> 24)); out.append(UInt8((u >> 16) & 0xFF))
-        out.append(UInt8((u >> 8) & 0xFF)); out.append(UInt8(u & 0xFF))
-    }
+    /// The 5-byte Confluent header (`WireFormat.header`): magic 0, schema id big-endian.
+    @inline(__always)
+    static func writeHeader(schemaId: Int32, into out: inout [UInt8]) { WireFormat.appendHeader(schemaId: schemaId, to: &out) }
 
     /// Header + Avro body of any `Trade` (valid or not) under the given version.
     /// V1 drops the three V2-only fields.
