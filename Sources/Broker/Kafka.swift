@@ -13,6 +13,43 @@ public struct KafkaRecord: Equatable, Sendable {
     public let value: [UInt8]
 }
 
+/// A topic's retention, as Kafka's topic configs set it: `retention.ms`,
+/// `retention.bytes`, and the segment roll (`segment.ms`, `segment.bytes`),
+/// because Kafka deletes whole log segments, never single records. The log
+/// cleaner runs every `log.retention.check.interval.ms` (5 minutes); each run
+/// deletes, from the oldest, the segments whose newest record's create time
+/// is more than `retention.ms` old, then, while the partition is larger than
+/// `retention.bytes`, the oldest segments that can go without taking it
+/// below. What is left starts at the log start offset, the "earliest" a
+/// consumer can fetch; a fetch below it is out of range.
+///
+/// These are Kafka's segments, not the storage blocks a `TopicPartition`
+/// packs its records in. Sizes are value bytes (keys and record-batch
+/// overhead are not counted). `forever` (no deletion) is what the engine
+/// assumed before retention existed; `kafkaDefault` is a broker's default
+/// (7 days, no size limit, 1 GiB or 7-day segments).
+public struct TopicRetention: Sendable, Equatable {
+    /// nil: never deleted by age (Kafka's -1).
+    public var retentionMs: Int64?
+    /// nil: never deleted by size (Kafka's default, -1).
+    public var retentionBytes: Int64?
+    public var segmentMs: Int64
+    public var segmentBytes: Int64
+    public var checkIntervalMs: Int64
+
+    public init(retentionMs: Int64? = nil, retentionBytes: Int64? = nil, segmentMs: Int64 = 7 * 86_400_000,
+                segmentBytes: Int64 = 1 << 30, checkIntervalMs: Int64 = 300_000) {
+        precondition(segmentMs > 0 && segmentBytes > 0 && checkIntervalMs > 0)
+        self.retentionMs = retentionMs; self.retentionBytes = retentionBytes
+        self.segmentMs = segmentMs; self.segmentBytes = segmentBytes; self.checkIntervalMs = checkIntervalMs
+    }
+
+    public static let forever = TopicRetention()
+    public static let kafkaDefault = TopicRetention(retentionMs: 7 * 86_400_000)
+
+    public var deletes: Bool { retentionMs != nil || retentionBytes != nil }
+}
+
 /// One partition: an append-only log.
 ///
 /// Offsets are Kafka's: the first record's is the log start offset (0 for a
@@ -49,6 +86,20 @@ public final class TopicPartition {
     /// `valueBytes[valueEnds[i-1] ..< valueEnds[i]]` (start 0 for i = 0).
     private var valueBytes: [UInt8] = []
     private var valueEnds: [Int] = []
+    /// How long records stay (set through `Topic.retention`).
+    public internal(set) var retention: TopicRetention = .forever {
+        didSet { rollStarts = []; rollMaxTs = []; rollFirstTs = []; rollSizes = []; rolled = 0; lastClean = nil }
+    }
+    // Kafka's segments as retention sees them, indexed lazily as far as
+    // retention queries need: first position, newest and first create time, value bytes.
+    private var rollStarts: [Int] = []
+    private var rollMaxTs: [Int64] = []
+    private var rollFirstTs: [Int64] = []
+    private var rollSizes: [Int64] = []
+    private var rolled = 0
+    /// The cleaner's last result (check time, segments deleted, start position):
+    /// deletion only grows with time, so a later check starts from there.
+    private var lastClean: (checkMs: Int64, segment: Int, start: Int)?
 
     init(topic: String, partition: Int32) {
         self.topic = topic
@@ -194,6 +245,74 @@ public final class TopicPartition {
         return lo == 0 ? logStartOffset : offset(atPosition: lo - 1) + 1
     }
 
+    // MARK: Retention
+
+    private func valueSize(_ i: Int) -> Int64 { Int64(valueSlice(atPosition: i).count) }
+
+    /// Extends the index of Kafka's segments to the first `n` records: a record
+    /// starts a new segment when the segment would pass `segment.bytes` with it,
+    /// or when its create time is more than `segment.ms` after the segment's first.
+    private func indexSegments(upTo n: Int) {
+        while rolled < n {
+            let i = rolled, ts = timestampMs(atPosition: i), size = valueSize(i)
+            let k = rollStarts.count - 1
+            if k >= 0, ts - rollFirstTs[k] <= retention.segmentMs, rollSizes[k] + size <= retention.segmentBytes {
+                rollMaxTs[k] = max(rollMaxTs[k], ts); rollSizes[k] += size
+            } else {
+                rollStarts.append(i); rollMaxTs.append(ts); rollFirstTs.append(ts); rollSizes.append(size)
+            }
+            rolled += 1
+        }
+    }
+
+    /// The position of the first record retention has not deleted at time `t`:
+    /// the cleaner's result at its last run at or before `t` (runs at multiples
+    /// of the check interval), over the records appended by then.
+    public func retainedStartPosition(at t: Micros) -> Int {
+        guard retention.deletes, recordCount > 0 else { return 0 }
+        let checkMs = Time.floorDiv(Time.floorDiv(t, Time.microsPerMilli), retention.checkIntervalMs) * retention.checkIntervalMs
+        let n = position(ofOffset: latestOffset(at: checkMs * Time.microsPerMilli))
+        var seg = 0, start = 0
+        if let c = lastClean, c.checkMs <= checkMs { seg = c.segment; start = c.start }
+        // Nothing can go by age while the oldest record left is recent, and a
+        // size limit is not set: no need to look at segments (the usual case).
+        if retention.retentionBytes == nil, let r = retention.retentionMs,
+           start >= n || timestampMs(atPosition: start) >= checkMs - r {
+            return start
+        }
+        indexSegments(upTo: n)
+        defer { if lastClean == nil || lastClean!.checkMs <= checkMs { lastClean = (checkMs, seg, start) } }
+        // Segment k as written at the check: [rollStarts[k], end), its newest record and size.
+        func end(_ k: Int) -> Int { k + 1 < rollStarts.count ? min(rollStarts[k + 1], n) : n }
+        func whole(_ k: Int) -> Bool { (k + 1 < rollStarts.count ? rollStarts[k + 1] : rolled) == end(k) }
+        func newest(_ k: Int) -> Int64 {
+            whole(k) ? rollMaxTs[k] : (rollStarts[k]..<end(k)).map { timestampMs(atPosition: $0) }.max()!
+        }
+        func size(_ k: Int) -> Int64 { whole(k) ? rollSizes[k] : (rollStarts[k]..<end(k)).reduce(0) { $0 + valueSize($1) } }
+        if let r = retention.retentionMs {
+            while seg < rollStarts.count, rollStarts[seg] < n, rollFirstTs[seg] < checkMs - r, newest(seg) < checkMs - r {
+                start = end(seg); seg += 1
+            }
+        }
+        if let limit = retention.retentionBytes {
+            var excess = -limit
+            var k = seg
+            while k < rollStarts.count, rollStarts[k] < n { excess += size(k); k += 1 }
+            while seg < rollStarts.count, rollStarts[seg] < n, excess - size(seg) >= 0 {
+                excess -= size(seg); start = end(seg); seg += 1
+            }
+        }
+        return start
+    }
+
+    /// The log start offset at time `t` after retention: the earliest offset a
+    /// consumer can fetch then (`logStartOffset` while nothing is deleted).
+    public func earliestOffset(at t: Micros) -> Int64 {
+        let p = retainedStartPosition(at: t)
+        if p == 0 { return logStartOffset }
+        return p < recordCount ? offset(atPosition: p) : endOffset
+    }
+
     // MARK: Records by offset
 
     public func record(at offset: Int64) -> KafkaRecord { record(atPosition: checkedPosition(offset)) }
@@ -233,6 +352,10 @@ public final class TopicPartition {
 public final class Topic {
     public let name: String
     public let partitions: [TopicPartition]
+    /// Kafka's topic-level retention configs; `.forever` unless set.
+    public var retention: TopicRetention = .forever {
+        didSet { for p in partitions { p.retention = retention } }
+    }
     init(name: String, partitionCount: Int) {
         precondition(partitionCount > 0, "a topic needs at least one partition")
         self.name = name

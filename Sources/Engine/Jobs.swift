@@ -29,10 +29,15 @@ final class BronzeLogic: MicroBatchLogic {
     let topicName: String
     let sinkTables: [TableName]
     let watermarkInputs = 0
+    /// The Kafka source's `failOnDataLoss`.
+    let failOnDataLoss: Bool
+    /// The virtual time, when a task fetches (retention is judged then).
+    let now: () -> Micros
 
-    init(table: BronzeTable, cluster: KafkaCluster) {
+    init(table: BronzeTable, cluster: KafkaCluster, failOnDataLoss: Bool = true, now: @escaping () -> Micros) {
         self.table = table; self.cluster = cluster; self.topicName = table.topicName
         self.sinkTables = [table.name]
+        self.failOnDataLoss = failOnDataLoss; self.now = now
     }
 
     private var partitions: [TopicPartition] { cluster.topic(topicName)?.partitions ?? [] }
@@ -40,24 +45,47 @@ final class BronzeLogic: MicroBatchLogic {
     /// "earliest": each partition's log start offset (0 for generated traffic,
     /// the first captured offset for a replay).
     func initialOffsets() -> [Int64] { partitions.map(\.logStartOffset) }
+    /// "earliest" is the log start offset then, after retention.
     func startingOffsets(_ mode: StartingOffsets, at t: Micros) -> [Int64] {
-        mode == .earliest ? initialOffsets() : availableOffsets(at: t)
+        mode == .earliest ? partitions.map { $0.earliestOffset(at: t) } : availableOffsets(at: t)
     }
     func availableOffsets(at t: Micros) -> [Int64] { partitions.map { $0.latestOffset(at: t) } }
 
     func execute(_ e: OffsetLogEntry, lateThresholdMs: Int64) -> BatchOutput {
         let parts = partitions
         var n = 0
+        var warnings: [String] = []
+        let t = now()
         for p in 0..<e.endOffsets.count {
             let tp = parts[p]
+            var from = e.startOffsets[p]
+            // KafkaDataConsumer.get: a fetch below the log start offset (retention
+            // deleted those records) is out of range.
+            let earliest = tp.earliestOffset(at: t)
+            if from < earliest && from < e.endOffsets[p] {
+                if failOnDataLoss {
+                    var out = BatchOutput(rowsOut: [0])
+                    out.taskFailure = "java.lang.IllegalStateException: Cannot fetch offset \(from) (TopicPartition: \(topicName)-\(p)). "
+                        + "Some data may have been lost because they are not available in Kafka any more; either the data was aged out "
+                        + "by Kafka or the topic may have been deleted before all the data in the topic was processed. If you don't want "
+                        + "your streaming query to fail on such cases, set the source option \"failOnDataLoss\" to \"false\"."
+                    return out
+                }
+                let skipTo = min(earliest, e.endOffsets[p])
+                warnings.append("Some data may be lost. Recovering from the earliest offset: \(earliest). "
+                                + "Offset \(from) of \(topicName)-\(p) is out of range, and records in [\(from), \(skipTo)) will be skipped")
+                from = skipTo
+            }
             // Offsets may have gaps (a replayed capture): read the records
             // whose offsets fall in [start, end), by position in the log.
-            for i in tp.position(ofOffset: e.startOffsets[p]) ..< tp.position(ofOffset: e.endOffsets[p]) {
+            for i in tp.position(ofOffset: from) ..< tp.position(ofOffset: e.endOffsets[p]) {
                 table.stage(partition: Int32(p), position: i, kafkaTimestampMs: tp.timestampMs(atPosition: i))
                 n += 1
             }
         }
-        return BatchOutput(rowsIn: n, rowsOut: [n])
+        var out = BatchOutput(rowsIn: n, rowsOut: [n])
+        out.warnings = warnings
+        return out
     }
 
     func alreadyCommitted(sink: TableName, queryId: String, batchId: Int64) -> Bool {

@@ -26,6 +26,10 @@ public struct EngineConfig: Sendable {
     public var startingOffsets: StartingOffsets = .earliest
     /// How Silver decodes (`pipeline.silver_decoder`); applies with `init(cluster:registry:config:)`.
     public var silverDecoder: SilverDecoderMode = .confluent
+    /// The Kafka source's `failOnDataLoss` (`pipeline.fail_on_data_loss`):
+    /// a fetch below the log start offset (retention deleted the records)
+    /// fails the query (true, Spark's default) or skips to the earliest offset.
+    public var failOnDataLoss = true
     /// Which Gold inputs are watermarked (`pipeline.gold_watermark`).
     public var goldWatermark: GoldWatermarkMode = .both
 
@@ -100,8 +104,10 @@ public final class Pipeline {
             precondition(seen.insert(jc.job).inserted, "job \(jc.job.rawValue) configured twice")
             let logic: MicroBatchLogic
             switch jc.job {
-            case .bronzeBinance: logic = BronzeLogic(table: bronzeBinance, cluster: cluster)
-            case .bronzeKraken: logic = BronzeLogic(table: bronzeKraken, cluster: cluster)
+            case .bronzeBinance, .bronzeKraken:
+                let clock = self.scheduler.clock
+                logic = BronzeLogic(table: jc.job == .bronzeBinance ? bronzeBinance : bronzeKraken, cluster: cluster,
+                                    failOnDataLoss: config.failOnDataLoss, now: { clock.now })
             case .silverBinance:
                 logic = SilverLogic(job: .silverBinance, bronze: bronzeBinance, silver: silverBinance, dlq: dlq,
                                     decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.binance) },

@@ -180,6 +180,8 @@ struct BatchOutput {
     var maxEventMs: [Int64?] = []
     /// A task threw: the batch fails before any commit.
     var taskFailure: String?
+    /// Warnings the batch's tasks logged (e.g. Kafka offsets skipped).
+    var warnings: [String] = []
     /// Per watermark input: what Spark's `EventTimeWatermarkExec` accumulates
     /// (every row of the input, late ones included); nil = no rows.
     var eventTimeStats: [EventTimeStats?] = []

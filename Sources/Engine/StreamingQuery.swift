@@ -241,6 +241,7 @@ final class StreamingQuery {
 
         let output = logic.execute(entry, lateThresholdMs: lateThreshold)
         inFlightOutput = output
+        for w in output.warnings { pipeline.log(t, job, .warn, w) }
         inFlight!.rowsIn = output.rowsIn
         for i in 0..<output.rowsOut.count { inFlight!.sinks[i].rows = output.rowsOut[i] }
         inFlight!.lateRows = output.lateRows
@@ -259,7 +260,10 @@ final class StreamingQuery {
             // supervisor restarts it from its checkpoint: the same batch again.
             pipeline.scheduler.schedule(at: t + processing, priority: EnginePriority.commit) { [self] now in
                 guard incarnation == inc else { return }
-                crash(at: now, point: .immediately, restartAfter: profile.restartDelayMicros, outcome: .taskFailed(failure))
+                // At least 1 ms: the same bytes fail the same way, so a zero-cost
+                // profile would otherwise loop forever at one instant.
+                crash(at: now, point: .immediately, restartAfter: max(profile.restartDelayMicros, Time.microsPerMilli),
+                      outcome: .taskFailed(failure))
             }
             return
         }

@@ -89,7 +89,8 @@ func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [Golden
     }
     if let acc = o.summary["accounting"] {
         let f = { (k: String) -> String in acc[k].map { $0.compact } ?? "?" }
-        print("  produced \(f("produced")) = gold \(f("gold")) + late \(f("late_dropped")) + duplicates \(f("duplicates_dropped")) + DLQ \(f("dlq")) + in flight \(f("in_flight"))")
+        print("  produced \(f("produced")) = gold \(f("gold")) + late \(f("late_dropped")) + duplicates \(f("duplicates_dropped")) + DLQ \(f("dlq")) + in flight \(f("in_flight"))"
+              + (acc["lost_expired"] != nil ? " + expired \(f("lost_expired"))" : ""))
     }
     printJobTable(o.oracle.jobs)
     if !o.passed || !(golden?.isEmpty ?? true) {

@@ -19,6 +19,9 @@ public enum Limits {
     public static let maxRestartAfter: Micros = Time.microsPerDay
     public static let maxExtraLatency: Micros = Time.microsPerHour
     public static let maxDeliveryLatencyMedian: Micros = Time.microsPerHour
+    /// Topic retention and segment roll (`retention`, `segment`), and their byte sizes.
+    public static let maxRetention: Micros = 365 * Time.microsPerDay
+    public static let maxRetentionBytes: Int64 = 1 << 50
     public static let minTrigger: Micros = Time.microsPerSecond
     public static let maxTrigger: Micros = Time.microsPerHour
     public static let maxHeadroom: Micros = Time.microsPerHour

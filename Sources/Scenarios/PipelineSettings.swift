@@ -9,10 +9,13 @@ public struct PipelineSettings: Equatable, Sendable {
     public var startingOffsets: StartingOffsets = .earliest
     public var silverDecoder: SilverDecoderMode = .confluent
     public var goldWatermark: GoldWatermarkMode = .both
+    /// The Kafka source's `failOnDataLoss` (Spark's default: true).
+    public var failOnDataLoss = true
 
     public init() {}
 
-    static let keys = ["silver_sinks", "starting_offsets", "silver_decoder", "gold_watermark"]
+    static let keys = ["silver_sinks", "starting_offsets", "silver_decoder", "gold_watermark",
+                       "fail_on_data_loss"]
 
     static func parse(_ node: YAMLNode) throws(InputError) -> PipelineSettings {
         let m = try node.mapping(allowed: keys)
@@ -45,6 +48,7 @@ public struct PipelineSettings: Equatable, Sendable {
             }
             x.goldWatermark = mode
         }
+        if let v = m["fail_on_data_loss"] { x.failOnDataLoss = try v.bool() }
         return x
     }
 
@@ -55,6 +59,7 @@ public struct PipelineSettings: Equatable, Sendable {
         if startingOffsets != .earliest { body += "  starting_offsets: \(startingOffsets.rawValue)\n" }
         if silverDecoder != .confluent { body += "  silver_decoder: \(silverDecoder.rawValue)\n" }
         if goldWatermark != .both { body += "  gold_watermark: \(goldWatermark.rawValue)\n" }
+        if !failOnDataLoss { body += "  fail_on_data_loss: false\n" }
         return body.isEmpty ? "" : "pipeline:\n" + body
     }
 }

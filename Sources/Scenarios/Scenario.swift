@@ -15,6 +15,12 @@ public struct ExchangeSettings: Equatable, Sendable {
     public var deliveryLatencyMedianMicros: Micros?
     /// Hawkes branching ratio (burstiness), 0 <= b < 1.
     public var burstBranchingRatio: Decimal8?
+    /// The topic's `retention.ms`, `retention.bytes`, `segment.ms` and
+    /// `segment.bytes` (nil: Kafka's defaults, `TopicRetention.kafkaDefault`).
+    public var retentionMicros: Micros?
+    public var retentionBytes: Int64?
+    public var segmentMicros: Micros?
+    public var segmentBytes: Int64?
     public init() {}
 }
 

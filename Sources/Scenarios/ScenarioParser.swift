@@ -14,7 +14,8 @@ public enum ScenarioParser {
     static let topKeys = ["name", "description", "seed", "start", "duration", "drain", "profile",
                           "exchanges", "jobs", "faults", "expect", "golden_tables", "explore", "pipeline"]
     static let exchangeKeys = ["enabled", "rate_multiplier", "partitions", "symbols", "v1_share",
-                               "delivery_latency_median", "burst_branching_ratio"]
+                               "delivery_latency_median", "burst_branching_ratio",
+                               "retention", "retention_bytes", "segment", "segment_bytes"]
     static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger", "start_at"]
     static let expectKeys = ["alert_fires", "min_headroom", "max_headroom", "max_batches_behind",
                              "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds", "failures", "silver_sla"]
@@ -161,6 +162,10 @@ public enum ScenarioParser {
             guard d.units >= 0, d.units < Decimal8.unitsPerWhole else { throw v.error("must be in [0, 1)") }
             x.burstBranchingRatio = d
         }
+        if let v = m["retention"] { x.retentionMicros = try v.duration(atMost: Limits.maxRetention, atLeast: Time.microsPerMilli) }
+        if let v = m["retention_bytes"] { x.retentionBytes = try v.int(in: 1...Limits.maxRetentionBytes) }
+        if let v = m["segment"] { x.segmentMicros = try v.duration(atMost: Limits.maxRetention, atLeast: Time.microsPerMilli) }
+        if let v = m["segment_bytes"] { x.segmentBytes = try v.int(in: 1...Limits.maxRetentionBytes) }
         return x
     }
 

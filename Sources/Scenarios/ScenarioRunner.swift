@@ -34,6 +34,7 @@ public enum ScenarioRunner {
     public static func run(_ s: Scenario, profile: CostProfile) throws(InputError) -> ScenarioRun {
         let plan = try trafficPlan(s)
         let traffic = TrafficGenerator.generate(plan)
+        for e in ExchangeName.allCases { traffic.cluster.topic(e.topic)?.retention = topicRetention(s, e) }
         let config = engineConfig(s, profile: profile)
         let pipeline = Pipeline(cluster: traffic.cluster, registry: traffic.registry, config: config)
         pipeline.run()
@@ -130,6 +131,18 @@ public enum ScenarioRunner {
         config.startingOffsets = s.pipeline.startingOffsets
         config.silverDecoder = s.pipeline.silverDecoder
         config.goldWatermark = s.pipeline.goldWatermark
+        config.failOnDataLoss = s.pipeline.failOnDataLoss
         return config
+    }
+
+    /// The exchange topic's retention: the scenario's keys over Kafka's defaults.
+    public static func topicRetention(_ s: Scenario, _ e: ExchangeName) -> TopicRetention {
+        var r = TopicRetention.kafkaDefault
+        guard let x = s.exchanges[e] else { return r }
+        if let v = x.retentionMicros { r.retentionMs = Time.floorDiv(v, Time.microsPerMilli) }
+        if let v = x.retentionBytes { r.retentionBytes = v }
+        if let v = x.segmentMicros { r.segmentMs = max(1, Time.floorDiv(v, Time.microsPerMilli)) }
+        if let v = x.segmentBytes { r.segmentBytes = v }
+        return r
     }
 }

@@ -29,6 +29,10 @@ public enum ScenarioWriter {
             if let v = x.v1Share { body += "    v1_share: \(v.numerator)/\(v.denominator)\n" }
             if let v = x.deliveryLatencyMedianMicros { body += "    delivery_latency_median: \(d(v))\n" }
             if let v = x.burstBranchingRatio { body += "    burst_branching_ratio: \(decimal(v))\n" }
+            if let v = x.retentionMicros { body += "    retention: \(d(v))\n" }
+            if let v = x.retentionBytes { body += "    retention_bytes: \(v)\n" }
+            if let v = x.segmentMicros { body += "    segment: \(d(v))\n" }
+            if let v = x.segmentBytes { body += "    segment_bytes: \(v)\n" }
             return body.isEmpty ? "    enabled: true\n" : body
         }
         out += section("jobs", JobName.allCases.filter { s.jobs[$0] != nil }, name: \.rawValue) { j in

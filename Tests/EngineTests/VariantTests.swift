@@ -174,4 +174,43 @@ import Testing
             #expect(last.watermarkAfterMs == (T0 + sec(599)) / 1_000 - 300_000)
         }
     }
+
+    /// 600 Binance trades, one a second; the topic keeps 60 s (10-second
+    /// segments, cleaner every 30 s); bronze_binance is killed at +25 s and
+    /// back at +205 s, when what it had not read is partly deleted.
+    static func retention(failOnDataLoss: Bool) -> Pipeline {
+        let c = makeCluster()
+        c.topic(ExchangeName.binance.topic)!.retention = TopicRetention(retentionMs: 60_000, segmentMs: 10_000,
+                                                                        checkIntervalMs: 30_000)
+        for i in 0..<600 { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i))) }
+        let crash = CrashPlan(job: .bronzeBinance, atMicros: T0 + sec(25), point: .immediately, restartAfterMicros: sec(180))
+        var costs = profile()
+        costs[.bronzeBinance].restartDelayMicros = sec(30)
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(700),
+                               jobs: [JobConfig(job: .bronzeBinance, triggerMicros: sec(10))],
+                               profile: costs, crashes: [crash], seed: 7)
+        cfg.failOnDataLoss = failOnDataLoss
+        let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })
+        p.run()
+        return p
+    }
+
+    @Test func anOutageLongerThanRetentionLoopsWithFailOnDataLossAndSkipsWithout() {
+        let stuck = Self.retention(failOnDataLoss: true)
+        let failed = stuck.batches(.bronzeBinance).filter {
+            if case .taskFailed(let why) = $0.outcome { return why.contains("Cannot fetch offset 21") }
+            return false
+        }
+        // The same batch fails on every restart; nothing after offset 21 reaches Bronze.
+        #expect(failed.count >= 2 && Set(failed.map(\.batchId)).count == 1)
+        #expect(stuck.bronzeBinance.rowCount == 21)
+        let skipped = Self.retention(failOnDataLoss: false)
+        let offsets = skipped.bronzeBinance.rows.map(\.offset)
+        let earliest = skipped.cluster.topic(ExchangeName.binance.topic)!.partitions[0].earliestOffset(at: T0 + sec(205))
+        #expect(earliest > 21)
+        // Everything before the crash, then from the log start at the restart on: the gap is lost.
+        #expect(Array(offsets) == Array(0..<21) + Array(earliest..<600))
+        #expect(skipped.logLines.contains { $0.message.contains("records in [21, \(earliest)) will be skipped") })
+    }
 }
+

@@ -21,9 +21,15 @@ struct Accounting {
         let silverRows = Int64(tables.silver.reduce(0) { $0 + $1.rowCount })
         let goldInFlight = silverRows - (gold.readEnd[0] + gold.readEnd[1])
         let inFlight = bronze.inFlight + silverDLQ.inFlight + goldInFlight
-        let unexplained = produced - (goldRows + gold.lateDropped + gold.duplicatesDropped + dlqRows + inFlight)
+        // Records retention deleted before Bronze read them are lost, and named as such.
+        let expired = bronze.expired
+        let unexplained = produced - (goldRows + gold.lateDropped + gold.duplicatesDropped + dlqRows + inFlight + expired)
+        if expired > 0 {
+            problems.append("\(expired) produced messages lost: data expired from Kafka (topic retention) before Bronze read them, "
+                            + "and the Kafka source skipped their offsets (failOnDataLoss false); bronze_exactly_once names each")
+        }
         if unexplained != 0 {
-            problems.append("\(unexplained) produced messages are unexplained: produced \(produced) = gold \(goldRows) + late \(gold.lateDropped) + duplicates \(gold.duplicatesDropped) + DLQ \(dlqRows) + in flight \(inFlight) does not hold")
+            problems.append("\(unexplained) produced messages are unexplained: produced \(produced) = gold \(goldRows) + late \(gold.lateDropped) + duplicates \(gold.duplicatesDropped) + DLQ \(dlqRows) + in flight \(inFlight)\(expired > 0 ? " + expired \(expired)" : "") does not hold")
         }
         // In flight is allowed, but not behind a query that can no longer move.
         problems += Self.restartLoops(p)
@@ -50,6 +56,7 @@ struct Accounting {
         if p.config.goldWatermark == .binanceOnly {
             extra["late_by_binance_watermark_alone"] = .int(Int64(gold.lostToOneWatermark.count))
         }
+        if expired > 0 { extra["lost_expired"] = .int(expired) }
         figures = .object(extra.merging([
             "produced": .int(produced), "gold": .int(goldRows), "late_dropped": .int(gold.lateDropped),
             "duplicates_dropped": .int(gold.duplicatesDropped), "dlq": .int(dlqRows), "in_flight": .int(inFlight),

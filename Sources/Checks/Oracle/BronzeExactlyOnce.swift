@@ -16,6 +16,9 @@ struct BronzeExactlyOnce {
     private(set) var produced: Int64 = 0
     /// Records not in Bronze whose offsets no committed batch has covered yet.
     private(set) var inFlight: Int64 = 0
+    /// Records lost because retention deleted them before Bronze read them
+    /// (the Kafka source skipped them: failOnDataLoss false).
+    private(set) var expired: Int64 = 0
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
@@ -48,8 +51,9 @@ struct BronzeExactlyOnce {
                     if c > 1 { problems.append("\(e.topic)-\(part)@\(off) is in \(table.name.rawValue) \(c) times") }
                     if c == 0 {
                         if off < committedEnd[part] {
-                            problems.append("\(e.topic)-\(part)@\(off) is missing from \(table.name.rawValue): record lost, "
-                                            + Self.whyLost(off, partition: part, producedMs: log.timestampMs(at: off), input.pipeline, tables.bronzeJobs[k]))
+                            let why = Self.whyLost(off, partition: part, log: log, input.pipeline, tables.bronzeJobs[k])
+                            if why.expired { expired += 1 }
+                            problems.append("\(e.topic)-\(part)@\(off) is missing from \(table.name.rawValue): record lost, \(why.text)")
                         } else { inFlight += 1 }
                     }
                 }
@@ -60,8 +64,27 @@ struct BronzeExactlyOnce {
     /// Why an offset below the committed end is not in Bronze, from the
     /// committed batches' ranges in commit order: the first batch that starts
     /// past it says how it was skipped.
-    static func whyLost(_ off: Int64, partition part: Int, producedMs: Int64, _ p: Pipeline, _ job: JobName) -> String {
+    static func whyLost(_ off: Int64, partition part: Int, log: TopicPartition, _ p: Pipeline, _ job: JobName)
+        -> (text: String, expired: Bool) {
         let batches = p.batchLog.filter { $0.job == job && $0.outcome == .committed && part < $0.startOffsets.count }
+        if let b = batches.first(where: { $0.startOffsets[part] <= off && off < $0.endOffsets[part] }) {
+            // The batch's range covers it: was it still in Kafka when the batch's task fetched?
+            let earliest = log.earliestOffset(at: b.startMicros)
+            guard off < earliest else { return ("inside a committed batch's range but not written", false) }
+            let r = log.retention
+            let limits = [r.retentionMs.map { "retention.ms \($0)" }, r.retentionBytes.map { "retention.bytes \($0)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            return ("data expired: \(log.topic)'s retention (\(limits)) had deleted it when \(job.rawValue)'s batch \(b.batchId) "
+                    + "fetched [\(b.startOffsets[part]), \(b.endOffsets[part])) at \(UTCDateTime(micros: b.startMicros).iso8601), "
+                    + "the log then starting at \(earliest): failOnDataLoss false skipped [\(b.startOffsets[part]), \(min(earliest, b.endOffsets[part])))", true)
+        }
+        let producedMs = log.timestampMs(at: off)
+        return (whySkipped(off, partition: part, producedMs: producedMs, batches, p, job), false)
+    }
+
+    /// An offset no committed batch's range covers: the first batch that starts past it says how it was skipped.
+    static func whySkipped(_ off: Int64, partition part: Int, producedMs: Int64, _ batches: [BatchRecord], _ p: Pipeline,
+                           _ job: JobName) -> String {
         guard let j = batches.firstIndex(where: { $0.startOffsets[part] > off }) else {
             return "inside a committed batch's range but not written"
         }
