@@ -161,7 +161,9 @@ public enum ReplayEvaluator {
         var input = OracleInput(cluster: run.feed.cluster, registry: run.feed.registry, groundTruth: nil,
                                 pipeline: p, feedStartMicros: run.feedStartMicros, feedEndMicros: run.feedEndMicros)
         input.scrapeIntervalMicros = scrapeIntervalMicros
+        RunControl.stopIfInterrupted()
         let oracle = Oracle.check(input)
+        RunControl.stopIfInterrupted()
         var checks = oracle.checks
         checks += ScenarioEvaluator.expectationChecks(run.settings.expect, oracle)
         let incident = incidentReport(run, oracle)

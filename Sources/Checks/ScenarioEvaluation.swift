@@ -53,7 +53,9 @@ public enum ScenarioEvaluator {
             cluster: run.traffic.cluster, registry: run.traffic.registry, groundTruth: run.traffic.groundTruth,
             pipeline: p, feedStartMicros: s.startMicros, feedEndMicros: s.startMicros + s.durationMicros)
         input.scrapeIntervalMicros = scrapeIntervalMicros
+        RunControl.stopIfInterrupted()
         let oracle = Oracle.check(input)
+        RunControl.stopIfInterrupted()
         var checks = expectedFailures(oracle.checks, s.expect.failures)
         checks += expectationChecks(s.expect, oracle)
 

@@ -40,8 +40,19 @@ public enum RunControl {
 
     public static var isInterrupted: Bool { interruptFlag.pointee != 0 }
 
+    nonisolated(unsafe) static var lastDone: Micros = 0
+    nonisolated(unsafe) static var lastTotal: Micros = 0
+
     @inline(__always)
     public static func checkpoint(done: Micros, total: Micros) {
+        lastDone = done; lastTotal = total
         observer?(done, total)
+    }
+
+    /// For the work after the engine (the checks, before anything is
+    /// printed or written): a Ctrl-C that came after the last slice of
+    /// virtual time stops the process here, as at a checkpoint.
+    public static func stopIfInterrupted() {
+        if isInterrupted { observer?(lastDone, lastTotal) }
     }
 }
