@@ -30,6 +30,11 @@ public struct EngineConfig: Sendable {
     /// a fetch below the log start offset (retention deleted the records)
     /// fails the query (true, Spark's default) or skips to the earliest offset.
     public var failOnDataLoss = true
+    /// Gold's state store (`pipeline.state_store`).
+    public var stateStore: StateStoreMode = .hdfs
+    /// RocksDB's cost per row through the dedup (a get, and a put for a new
+    /// key, through JNI): an assumption, not measured (docs/ENGINE.md).
+    public var rocksdbNanosPerRow: Int64 = 20_000
     /// Which Gold inputs are watermarked (`pipeline.gold_watermark`).
     public var goldWatermark: GoldWatermarkMode = .both
 

@@ -125,6 +125,16 @@ public enum GoldWatermarkMode: String, Sendable, CaseIterable, Equatable {
     case binanceOnly = "binance_only"
 }
 
+/// Where Gold's dedup state lives (`pipeline.state_store`).
+public enum StateStoreMode: String, Sendable, CaseIterable, Equatable {
+    /// Spark's default `HDFSBackedStateStoreProvider`: every key on the
+    /// executor's heap. State past executor memory is an OutOfMemoryError.
+    case hdfs
+    /// `RocksDBStateStoreProvider`: keys off-heap and on local disk; survives
+    /// any size, at a cost per row.
+    case rocksdb
+}
+
 /// An offset-log entry: written before the batch runs, the only thing a
 /// restart needs to re-run it identically.
 public struct OffsetLogEntry: Sendable, Equatable {

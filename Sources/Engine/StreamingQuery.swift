@@ -239,7 +239,7 @@ final class StreamingQuery {
             return crash(at: t, point: .afterOffsetLog, restartAfter: plan.restartAfterMicros)
         }
 
-        let output = logic.execute(entry, lateThresholdMs: lateThreshold)
+        var output = logic.execute(entry, lateThresholdMs: lateThreshold)
         inFlightOutput = output
         for w in output.warnings { pipeline.log(t, job, .warn, w) }
         inFlight!.rowsIn = output.rowsIn
@@ -248,10 +248,27 @@ final class StreamingQuery {
         inFlight!.duplicateRows = output.duplicateRows
         inFlight!.eventTimeStats = output.eventTimeStats
         let cost = ActiveCost(pipeline.config.overrides, job: job, table: nil, at: t)
-        let processing = profile.processingMicros(rowsIn: Int64(output.rowsIn),
+        var processing = profile.processingMicros(rowsIn: Int64(output.rowsIn),
                                                   rowsOut: Int64(output.rowsOut.reduce(0, +)),
                                                   stateKeys: Int64(inFlight!.stateKeys),
                                                   firstBatch: firstBatchPending, cost: cost)
+        if logic.watermarkInputs > 0 {  // the stateful job: Gold's dedup
+            switch pipeline.config.stateStore {
+            case .rocksdb:
+                processing += Int64(output.rowsIn) * pipeline.config.rocksdbNanosPerRow / 1_000
+            case .hdfs:
+                // HDFSBackedStateStoreProvider holds every key on the heap: the
+                // batch's new keys past executor memory are an OutOfMemoryError.
+                let bytes = Int64(logic.stateKeys) * profile.stateBytesPerKey
+                if output.taskFailure == nil, profile.stateBytesPerKey > 0, bytes > profile.executorMemoryBytes {
+                    output.taskFailure = "java.lang.OutOfMemoryError: Java heap space (dedup state of \(logic.stateKeys) keys, "
+                        + "\(bytes) bytes, on the heap of a \(profile.executorMemoryBytes)-byte executor: HDFSBackedStateStoreProvider)"
+                    var r = inFlight!
+                    r.stateKeys = logic.stateKeys; r.stateBytes = bytes; r.endMicros = t + processing
+                    pipeline.noteStateExhaustion(r, memory: profile.executorMemoryBytes)
+                }
+            }
+        }
         firstBatchPending = false
         let inc = incarnation
         if let failure = output.taskFailure {

@@ -11,11 +11,12 @@ public struct PipelineSettings: Equatable, Sendable {
     public var goldWatermark: GoldWatermarkMode = .both
     /// The Kafka source's `failOnDataLoss` (Spark's default: true).
     public var failOnDataLoss = true
+    public var stateStore: StateStoreMode = .hdfs
 
     public init() {}
 
     static let keys = ["silver_sinks", "starting_offsets", "silver_decoder", "gold_watermark",
-                       "fail_on_data_loss"]
+                       "fail_on_data_loss", "state_store"]
 
     static func parse(_ node: YAMLNode) throws(InputError) -> PipelineSettings {
         let m = try node.mapping(allowed: keys)
@@ -49,6 +50,11 @@ public struct PipelineSettings: Equatable, Sendable {
             x.goldWatermark = mode
         }
         if let v = m["fail_on_data_loss"] { x.failOnDataLoss = try v.bool() }
+        if let v = m["state_store"] {
+            let text = try v.string()
+            guard let mode = StateStoreMode(rawValue: text) else { throw v.error("unknown value '\(text)' (expected hdfs or rocksdb)") }
+            x.stateStore = mode
+        }
         return x
     }
 
@@ -60,6 +66,7 @@ public struct PipelineSettings: Equatable, Sendable {
         if silverDecoder != .confluent { body += "  silver_decoder: \(silverDecoder.rawValue)\n" }
         if goldWatermark != .both { body += "  gold_watermark: \(goldWatermark.rawValue)\n" }
         if !failOnDataLoss { body += "  fail_on_data_loss: false\n" }
+        if stateStore != .hdfs { body += "  state_store: \(stateStore.rawValue)\n" }
         return body.isEmpty ? "" : "pipeline:\n" + body
     }
 }

@@ -31,6 +31,8 @@ public struct JobSettings: Equatable, Sendable {
     public var maxOffsetsPerTrigger: Int64?
     /// The job's first deployment, as an offset from the start (nil: at the start).
     public var startAtMicros: Micros?
+    /// Overrides the profile's executor memory (`--executor-memory`), in MiB.
+    public var executorMemoryMiB: Int64?
     public init() {}
 }
 

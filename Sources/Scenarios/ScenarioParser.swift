@@ -16,7 +16,7 @@ public enum ScenarioParser {
     static let exchangeKeys = ["enabled", "rate_multiplier", "partitions", "symbols", "v1_share",
                                "delivery_latency_median", "burst_branching_ratio",
                                "retention", "retention_bytes", "segment", "segment_bytes"]
-    static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger", "start_at"]
+    static let jobKeys = ["trigger", "cores", "max_offsets_per_trigger", "start_at", "executor_memory_mib"]
     static let expectKeys = ["alert_fires", "min_headroom", "max_headroom", "max_batches_behind",
                              "min_batches_behind", "min_late_dropped", "max_late_dropped", "sla_holds", "failures", "silver_sla"]
     /// The keys each fault kind takes besides `kind`; the first group is required.
@@ -176,6 +176,7 @@ public enum ScenarioParser {
             j.triggerMicros = try v.duration(atMost: Limits.maxTrigger, atLeast: Limits.minTrigger)
         }
         if let v = m["cores"] { j.cores = Int(try v.int(in: 1...1024)) }
+        if let v = m["executor_memory_mib"] { j.executorMemoryMiB = try v.int(in: 1...16_777_216) }
         if let v = m["max_offsets_per_trigger"] { j.maxOffsetsPerTrigger = try v.int(in: 1...Int64(Int32.max)) }
         if let v = m["start_at"] {
             let d = try v.duration()

@@ -125,6 +125,10 @@ public enum ScenarioRunner {
                 continue
             }
         }
+        var profile = profile
+        for job in JobName.allCases {
+            if let m = s.jobs[job]?.executorMemoryMiB { profile[job].executorMemoryBytes = m * 1_048_576 }
+        }
         var config = EngineConfig(startMicros: s.startMicros, endMicros: s.startMicros + s.durationMicros + s.drainMicros,
                                   jobs: jobs, profile: profile, overrides: overrides, crashes: crashes, seed: s.seed)
         config.silverSinks = s.pipeline.silverSinks
@@ -132,6 +136,7 @@ public enum ScenarioRunner {
         config.silverDecoder = s.pipeline.silverDecoder
         config.goldWatermark = s.pipeline.goldWatermark
         config.failOnDataLoss = s.pipeline.failOnDataLoss
+        config.stateStore = s.pipeline.stateStore
         return config
     }
 

@@ -40,6 +40,7 @@ public enum ScenarioWriter {
             var body = ""
             if let v = x.triggerMicros { body += "    trigger: \(d(v))\n" }
             if let v = x.cores { body += "    cores: \(v)\n" }
+            if let v = x.executorMemoryMiB { body += "    executor_memory_mib: \(v)\n" }
             if let v = x.maxOffsetsPerTrigger { body += "    max_offsets_per_trigger: \(v)\n" }
             if let v = x.startAtMicros { body += "    start_at: \(d(v))\n" }
             return body.isEmpty ? "    trigger: \(d(j.defaultTriggerMicros))\n" : body

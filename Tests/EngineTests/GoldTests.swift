@@ -180,7 +180,10 @@ import Testing
         var p = CostProfile.free
         p[.gold].stateBytesPerKey = 224
         p[.gold].executorMemoryBytes = 224 * 100
-        let run = pipeline(c, end: T0 + sec(400), jobs: Self.jobs, profile: p).run()
+        // RocksDB keeps the state off-heap: the batch commits, the size is reported.
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(400), jobs: Self.jobs, profile: p, seed: 7)
+        cfg.stateStore = .rocksdb
+        let run = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode }).run()
         let g = run.committed(.gold)
         #expect(g.allSatisfy { $0.stateBytes == Int64($0.stateKeys) * 224 })
         let first = g.first { $0.stateExceedsMemory }!

@@ -212,5 +212,36 @@ import Testing
         #expect(Array(offsets) == Array(0..<21) + Array(earliest..<600))
         #expect(skipped.logLines.contains { $0.message.contains("records in [21, \(earliest)) will be skipped") })
     }
+
+    /// Dedup state past executor memory: with the HDFS-backed store (on the
+    /// heap) the batch is an OutOfMemoryError and Gold loops on it; RocksDB
+    /// commits every batch, each slower by its rows' state cost.
+    @Test(arguments: [StateStoreMode.hdfs, .rocksdb])
+    func stateBeyondExecutorMemoryLoopsOnTheHeapStoreAndNotInRocksDB(store: StateStoreMode) {
+        let c = makeCluster()
+        for i in 0..<300 { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i))) }
+        var costs = profile()
+        costs[.gold].stateBytesPerKey = 224
+        costs[.gold].executorMemoryBytes = 224 * 100
+        costs[.gold].restartDelayMicros = sec(30)
+        let jobs = [JobName.bronzeBinance, .silverBinance, .gold].map {
+            JobConfig(job: $0, triggerMicros: $0 == .gold ? sec(60) : sec(10))
+        }
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(600), jobs: jobs, profile: costs, seed: 7)
+        cfg.stateStore = store
+        let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })
+        p.run()
+        let oom = p.batches(.gold).filter {
+            if case .taskFailed(let why) = $0.outcome { return why.hasPrefix("java.lang.OutOfMemoryError") }
+            return false
+        }
+        if store == .hdfs {
+            #expect(oom.count >= 2 && Set(oom.map(\.batchId)).count == 1)
+            #expect(p.gold.rowCount <= 100 && p.stateExhaustion?.batchId == oom[0].batchId)
+        } else {
+            #expect(oom.isEmpty && p.gold.rowCount == 300)
+            #expect(p.committed(.gold).allSatisfy { $0.rowsIn == 0 || $0.processingMicros! >= Int64($0.rowsIn) * 20 })
+        }
+    }
 }
 
