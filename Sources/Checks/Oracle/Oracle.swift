@@ -75,6 +75,7 @@ public enum Oracle {
         let goldModel = GoldRecomputation(p, tables)
         let gold = GoldExactlyOnce(p, tables, goldModel)
         let goldContent = GoldContent(p, tables, goldModel)
+        let goldQuality = GoldDataQuality(p, tables, goldModel)
         let accounting = Accounting(input, tables, bronze: bronze, silverDLQ: silverDLQ, gold: goldModel)
         let behind = BatchesBehind(input, tables)
         let metrics = MetricsAndAlert(input)
@@ -84,7 +85,7 @@ public enum Oracle {
         var r = OracleResult()
         r.checks = [
             bronze.result, silverDLQ.result, silverContent.result, dlq.result, gold.result, goldContent.result,
-            accounting.result, behind.result, metrics.result, state.result,
+            goldQuality.result, accounting.result, behind.result, metrics.result, state.result,
         ]
         r.jobs = behind.jobs
         r.alertFired = metrics.alertFiredMicros != nil
@@ -112,7 +113,7 @@ public enum Oracle {
         r.figures["metrics"] = metrics.metricFigures
         r.figures["alerts"] = metrics.alertFigures
         r.figures["sla"] = sla.figures
-        r.figures["gold"] = .object([
+        var goldFigures: [String: JSONValue] = [
             "rows": .int(Int64(p.gold.rowCount)), "late_dropped": .int(r.lateDropped),
             "duplicates_dropped": .int(r.duplicatesDropped),
             "batches": .int(Int64(goldModel.batches.count)),
@@ -121,7 +122,9 @@ public enum Oracle {
             "dedup_state": state.figures,
             "partitions": .object(Dictionary(p.gold.partitions.map { ("\($0.exchangeDate)/\(twoDigits($0.exchangeHour))", JSONValue.int($0.rowCount)) },
                                              uniquingKeysWith: { a, _ in a })),
-        ])
+        ]
+        for (k, v) in goldQuality.figures { goldFigures[k] = v }
+        r.figures["gold"] = .object(goldFigures)
         return r
     }
 

@@ -1,0 +1,78 @@
+import Engine
+import Kernel
+
+/// The Gold table's data-quality queries (docs/SQL.md), answered over the
+/// table as a reader sees it and held against the recomputation: no message
+/// id twice (query 1), the rows per exchange (query 2), the rows per
+/// (exchange_date, exchange_hour) partition, as the table lists its
+/// partitions and as its rows fall (query 3), and the rows in the hourly
+/// window the design reads with partition pruning (query 4: 2026-01-20,
+/// hours 14 to 16). The expected figures come from the Silver rows the
+/// recomputed batches accepted, never from the Gold table.
+struct GoldDataQuality {
+    static let name = "gold_data_quality"
+    /// Query 4's window: `exchange_date = '2026-01-20' AND exchange_hour BETWEEN 14 AND 16`.
+    static let hourlyQueryDate = "2026-01-20"
+    static let hourlyQueryHours = 14...16
+
+    private(set) var problems: [String] = []
+    private(set) var duplicateIds: Int64 = 0
+    private(set) var byExchange: [String: Int64] = [:]
+    private(set) var hourlyRows: Int64 = 0
+    private(set) var figures: [String: JSONValue] = [:]
+
+    var result: CheckResult { .from(Self.name, problems: problems) }
+
+    init(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation) {
+        // The queries over the table.
+        var idCounts: [String: Int] = [:]
+        var byPartition: [String: Int64] = [:]
+        for i in 0..<p.gold.rowCount {
+            let r = p.gold.row(i)
+            idCounts[r.trade.messageId, default: 0] += 1
+            byExchange[r.trade.exchange, default: 0] += 1
+            byPartition[Self.partitionKey(r.exchangeDate, r.exchangeHour), default: 0] += 1
+            if Self.inHourlyWindow(r.exchangeDate, r.exchangeHour) { hourlyRows += 1 }
+        }
+        duplicateIds = Int64(idCounts.values.filter { $0 > 1 }.count)
+        var listed: [String: Int64] = [:]
+        for part in p.gold.partitions { listed[Self.partitionKey(part.exchangeDate, part.exchangeHour), default: 0] += Int64(part.rowCount) }
+
+        // The same answers from the recomputation: one row per accepted id, from its Silver row.
+        var wantExchange: [String: Int64] = [:], wantPartition: [String: Int64] = [:]
+        var wantHourly: Int64 = 0
+        for a in model.accepted.values {
+            let t = tables.silver[a.ref.input].row(a.ref.row).trade
+            let civil = UTCDateTime(micros: Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * Time.microsPerSecond)
+            wantExchange[t.exchange, default: 0] += 1
+            wantPartition[Self.partitionKey(civil.dateString, Int(civil.hour)), default: 0] += 1
+            if Self.inHourlyWindow(civil.dateString, Int(civil.hour)) { wantHourly += 1 }
+        }
+
+        if duplicateIds > 0 { problems.append("query 1: \(duplicateIds) message ids are in Gold more than once, expected none") }
+        for k in Set(byExchange.keys).union(wantExchange.keys).sorted() where byExchange[k] != wantExchange[k] {
+            problems.append("query 2: exchange \(k) has \(byExchange[k] ?? 0) Gold rows, recomputed \(wantExchange[k] ?? 0)")
+        }
+        for k in Set(byPartition.keys).union(wantPartition.keys).union(listed.keys).sorted()
+        where byPartition[k] != wantPartition[k] || listed[k] != wantPartition[k] {
+            problems.append("query 3: partition \(k) lists \(listed[k] ?? 0) rows and holds \(byPartition[k] ?? 0), recomputed \(wantPartition[k] ?? 0)")
+        }
+        if hourlyRows != wantHourly {
+            problems.append("query 4: \(hourlyRows) Gold rows on \(Self.hourlyQueryDate) hours \(Self.hourlyQueryHours.lowerBound)-\(Self.hourlyQueryHours.upperBound), recomputed \(wantHourly)")
+        }
+        figures = [
+            "duplicate_message_ids": .int(duplicateIds),
+            "exchange_breakdown": .object(byExchange.mapValues { .int($0) }),
+            "hourly_query": .object([
+                "exchange_date": .string(Self.hourlyQueryDate),
+                "exchange_hours": .string("\(Self.hourlyQueryHours.lowerBound)-\(Self.hourlyQueryHours.upperBound)"),
+                "rows": .int(hourlyRows),
+            ]),
+        ]
+    }
+
+    /// `2026-01-20/09`, the summary's partition name.
+    static func partitionKey(_ date: String, _ hour: Int) -> String { "\(date)/\(Oracle.twoDigits(hour))" }
+
+    static func inHourlyWindow(_ date: String, _ hour: Int) -> Bool { date == hourlyQueryDate && hourlyQueryHours.contains(hour) }
+}
