@@ -19,8 +19,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // System libraries: the project's two named C dependencies, and zlib
-        // (gzip-compressed Kafka batches and Spark exports).
+        // System libraries: the project's two named C dependencies, zlib
+        // (gzip-compressed Kafka batches and Spark exports) and SQLite (below).
         .systemLibrary(
             name: "CAvro",
             path: "Sources/CAvro",
@@ -38,6 +38,14 @@ let package = Package(
             path: "Sources/CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // SQLite (the system library): the tables of a run as one SQL database.
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
         ),
 
         // Deterministic kernel: virtual clock, scheduler, PRNG streams, exact values.
@@ -62,7 +70,7 @@ let package = Package(
             dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Yams"]
         ),
         // Independent oracle, golden files, reports.
-        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios"]),
+        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "CSQLite"]),
         // Capacity planning: what-if sweeps, shards and their merge, reports.
         .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"]),
         // The `medallion-sim` command.

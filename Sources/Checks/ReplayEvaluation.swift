@@ -152,6 +152,11 @@ public struct ReplayOutcome {
         try PrometheusFiles.write(pipeline: run.pipeline, alert: alert, scrapeIntervalMicros: alert.scrapeIntervalMicros,
                                   source: source, to: dir)
     }
+
+    /// `DIR/tables.sqlite`: the six tables as one SQLite database.
+    public func writeSQLite(to dir: String) throws {
+        try SQLiteExport.write(run.pipeline, to: dir + "/" + SQLiteExport.fileName)
+    }
 }
 
 public enum ReplayEvaluator {

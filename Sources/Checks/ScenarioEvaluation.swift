@@ -31,6 +31,11 @@ public struct ScenarioOutcome {
                                   source: "scenario \(scenario.name) (seed \(scenario.seed))", to: dir)
     }
 
+    /// `DIR/tables.sqlite`: the six tables as one SQLite database.
+    public func writeSQLite(to dir: String) throws {
+        try SQLiteExport.write(pipeline, to: dir + "/" + SQLiteExport.fileName)
+    }
+
     /// The one command that reproduces this run: the scenario file and seed,
     /// the `--set` overrides it ran with (a seed override is in `--seed`) and
     /// the profiles folder when one was named, quoted for a POSIX shell.

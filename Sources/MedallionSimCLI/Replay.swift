@@ -70,7 +70,7 @@ struct ReplayCommand: ParsableCommand {
         let outcome = ReplayEvaluator.evaluate(replay, scrapeIntervalMicros: try scrape.micros())
         let source = "replay of " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
         try output.write(summary: outcome.summary, tables: outcome.tables, progress: outcome.progress,
-                         prometheus: { try outcome.writePrometheusFiles(to: $0, source: source) })
+                         prometheus: { try outcome.writePrometheusFiles(to: $0, source: source) }, sqlite: outcome.writeSQLite(to:))
         switch format.format {
         case .text: printReplayText(outcome)
         case .json: print(outcome.summary.pretty, terminator: "")

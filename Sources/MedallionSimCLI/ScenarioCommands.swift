@@ -113,15 +113,16 @@ func printJobTable(_ jobs: [JobName: JobFigures]) {
     }
 }
 
-/// `--out DIR` of `run` and `replay`: the run's tables, summary, metrics and progress, for review.
+/// `--out DIR` of `run` and `replay`: the run's tables (JSON Lines and SQLite), summary, metrics and progress, for review.
 struct RunOutputOption: ParsableArguments {
-    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
+    @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/tables.sqlite (the tables in SQL), DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
     var out: String?
 
     func write(summary: JSONValue, tables: [(name: String, rows: [String])], progress: [(job: String, lines: [String])],
-               prometheus: (String) throws -> Void) throws {
+               prometheus: (String) throws -> Void, sqlite: (String) throws -> Void) throws {
         guard let out else { return }
         try RunArtifacts(summary: summary, tables: tables).write(to: out)
+        try sqlite(out)
         try prometheus(out)
         try ProgressExport.write(progress, to: out)
     }
@@ -150,7 +151,7 @@ struct Run: ParsableCommand {
         let outcome = try runScenario(path: path, options: options, extraOverrides: seed.map { ["seed=\($0)"] } ?? [],
                                       scrapeIntervalMicros: try scrape.micros())
         try output.write(summary: outcome.summary, tables: outcome.tables, progress: outcome.progress,
-                         prometheus: outcome.writePrometheusFiles(to:))
+                         prometheus: outcome.writePrometheusFiles(to:), sqlite: outcome.writeSQLite(to:))
         switch format.format {
         case .text: printText(outcome, options)
         case .json: print(outcome.summary.pretty, terminator: "")
