@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 //
 // The module list is the architecture (see docs/ARCHITECTURE.md). Dependencies
-// point one way: Kernel <- Codec; Broker <- Kernel only; Exchanges, Replay and
+// point one way: Kernel <- Codec; Broker <- Kernel only (and libzstd for sealed segments); Exchanges, Replay and
 // Engine each on Kernel, Codec and Broker (never on one another) <- Scenarios
 // (wires them) <- Checks <- Planning <- CLI. The engine never sees the
 // exchanges' ground-truth labels; only the checks do.
@@ -56,7 +56,7 @@ let package = Package(
         // Avro trade codec (libavro) and zstd files (libzstd).
         .target(name: "Codec", dependencies: ["Kernel", "CAvro", "CZstd"]),
         // Simulated Kafka: topics, partitions, offsets, the default partitioner.
-        .target(name: "Broker", dependencies: ["Kernel"]),
+        .target(name: "Broker", dependencies: ["Kernel", "CZstd"]),
         // Synthetic Binance and Kraken feeds with labelled fault injection.
         .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker", .product(name: "HeapModule", package: "swift-collections")]),
         // Captures of Kafka traffic (JSON Lines, a compact zstd format), Kafka log

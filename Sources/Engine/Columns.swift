@@ -1,5 +1,6 @@
 import Kernel
 import Codec
+import Broker
 
 // Compact, columnar row storage. A 24 h run at production rates holds ~5-6
 // million trades in each of Silver and Gold, so rows are never objects: every
@@ -346,5 +347,51 @@ public enum VendorData {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - Sealing (packed, compressed column chunks)
+
+extension ByteArena {
+    func pack(into p: inout SealedPacker) { p.put(bytes); p.put(ends) }
+
+    init(unpacking u: inout SealedUnpacker) {
+        bytes = u.take(); ends = u.take()
+    }
+}
+
+extension MessageIdColumn {
+    func pack(into p: inout SealedPacker) {
+        p.put(hi); p.put(lo)
+        let rows = others.keys.sorted()
+        var strings = ByteArena()
+        for r in rows { strings.append(string: others[r]!) }
+        p.put(rows); strings.pack(into: &p)
+    }
+
+    init(unpacking u: inout SealedUnpacker) {
+        hi = u.take(); lo = u.take()
+        let rows: [Int] = u.take()
+        let strings = ByteArena(unpacking: &u)
+        for (k, r) in rows.enumerated() { others[r] = strings.string(k) }
+    }
+}
+
+extension TradeColumns {
+    func pack(into p: inout SealedPacker) {
+        messageId.pack(into: &p); tradeId.pack(into: &p)
+        p.put(symbol); p.put(exchange); p.put(assetClass); p.put(timestamp); p.put(price); p.put(quantity)
+        p.put(currency); p.put(side); p.put(conditions); p.put(sourceSequence); p.put(hasSourceSequence)
+        p.put(ingestionTimestamp); p.put(platformSequence); p.put(hasPlatformSequence)
+        vendor.pack(into: &p)
+    }
+
+    init(unpacking u: inout SealedUnpacker) {
+        messageId = MessageIdColumn(unpacking: &u); tradeId = ByteArena(unpacking: &u)
+        symbol = u.take(); exchange = u.take(); assetClass = u.take(); timestamp = u.take(); price = u.take()
+        quantity = u.take(); currency = u.take(); side = u.take(); conditions = u.take(); sourceSequence = u.take()
+        hasSourceSequence = u.take(); ingestionTimestamp = u.take(); platformSequence = u.take()
+        hasPlatformSequence = u.take()
+        vendor = ByteArena(unpacking: &u)
     }
 }

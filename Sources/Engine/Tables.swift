@@ -232,15 +232,85 @@ public final class SilverTable: MedallionTable {
     let bronze: BronzeTable
     let pool: StringPool
     let lists: StringListPool
-    /// A row: the trade's fields, the writer schema id, the Bronze row it came from.
+    /// Rows in segments of `segmentRows`: a segment holds the trade's
+    /// fields, the writer schema id and the Bronze row each row came from.
+    /// Committed segments older than the last `liveSegments` are sealed
+    /// (packed, zstd-compressed) and unpacked into a small cache when read
+    /// (Gold far behind, the checks, the export); readers never notice.
     struct Rows: SinkRows {
-        var trades = TradeColumns()
-        var schemaId: [Int32] = []
-        var sourceRow: [UInt32] = []
-        var count: Int { trades.count }
+        /// A class, so that a read retains one reference rather than every column.
+        final class Segment {
+            var trades = TradeColumns()
+            var schemaId: [Int32] = []
+            var sourceRow: [UInt32] = []
+            var count: Int { trades.count }
+            func truncate(to n: Int) {
+                let k = count - n
+                trades.truncate(to: n); schemaId.removeLast(k); sourceRow.removeLast(k)
+            }
+            var byteCount: Int { trades.byteCount + schemaId.count * 8 }
+        }
+        static let segmentRows = 1 << 15
+        static let liveSegments = 3
+        static let shift = segmentRows.trailingZeroBitCount
+        private(set) var live: [Segment?] = [Segment()]
+        private var sealed: [[UInt8]] = [[]]
+        private var firstUnsealed = 0
+        private let cache = SealedCache<Segment>()
+        private(set) var count = 0
+
+        /// Segment `k`, unpacked when sealed.
+        @inline(__always)
+        func segment(_ k: Int) -> Segment {
+            if let s = live[k] { return s }
+            return cache.segment(k) {
+                var u = SealedUnpacker(compressed: sealed[k])
+                let s = Segment()
+                s.trades = TradeColumns(unpacking: &u); s.schemaId = u.take(); s.sourceRow = u.take()
+                return s
+            }
+        }
+
+        /// The segment holding row `i` and the row's index in it.
+        @inline(__always)
+        func at(_ i: Int) -> (Segment, Int) { (segment(i >> Self.shift), i & (Self.segmentRows - 1)) }
+
+        mutating func append(_ t: Trade, pool: StringPool, lists: StringListPool, schemaId: Int32, sourceRow: UInt32) {
+            if live[live.count - 1]!.count == Self.segmentRows { live.append(Segment()); sealed.append([]) }
+            let k = live.count - 1
+            live[k]!.trades.append(t, pool: pool, lists: lists)
+            live[k]!.schemaId.append(schemaId); live[k]!.sourceRow.append(sourceRow)
+            count += 1
+        }
+
         mutating func truncate(to n: Int) {
-            let k = count - n
-            trades.truncate(to: n); schemaId.removeLast(k); sourceRow.removeLast(k)
+            guard n < count else { return }
+            let segments = max(1, (n + Self.segmentRows - 1) >> Self.shift)
+            precondition(segments > firstUnsealed || n == 0 && firstUnsealed == 0, "only staged rows are truncated")
+            live.removeLast(live.count - segments); sealed.removeLast(sealed.count - segments)
+            live[segments - 1]!.truncate(to: n - (segments - 1) * Self.segmentRows)
+            count = n
+        }
+
+        /// Seals every full segment below row `committed` but the last `liveSegments`.
+        mutating func seal(committed: Int) {
+            let bound = min(committed >> Self.shift, live.count - Self.liveSegments)
+            while firstUnsealed < bound {
+                let s = live[firstUnsealed]!
+                var p = SealedPacker()
+                s.trades.pack(into: &p); p.put(s.schemaId); p.put(s.sourceRow)
+                sealed[firstUnsealed] = p.compressed()
+                live[firstUnsealed] = nil
+                firstUnsealed += 1
+            }
+        }
+
+        var byteCount: Int { live.reduce(0) { $0 + ($1?.byteCount ?? 0) } + sealed.reduce(0) { $0 + $1.count } }
+
+        /// Test only: see `SilverTable.testOnly_setSourceRow`.
+        mutating func testOnly_setSourceRow(_ i: Int, _ r: UInt32) {
+            precondition(live[i >> Self.shift] != nil, "a test rewrites rows of live segments only")
+            live[i >> Self.shift]!.sourceRow[i & (Self.segmentRows - 1)] = r
         }
     }
     var sink = StagedSink<Rows>()
@@ -251,24 +321,31 @@ public final class SilverTable: MedallionTable {
 
     public var rowCount: Int { sink.committedRows }
     public var snapshots: [Snapshot] { sink.snapshots }
-    public var storageBytes: Int { sink.rows.trades.byteCount + sink.rows.schemaId.count * 8 }
+    public var storageBytes: Int { sink.rows.byteCount }
 
     func stage(_ t: Trade, schemaId s: Int32, sourceRow r: Int) {
-        sink.rows.trades.append(t, pool: pool, lists: lists)
-        sink.rows.schemaId.append(s); sink.rows.sourceRow.append(UInt32(r))
+        sink.rows.append(t, pool: pool, lists: lists, schemaId: s, sourceRow: UInt32(r))
+        if sink.rows.count & (Rows.segmentRows - 1) == 1 { sink.rows.seal(committed: sink.committedRows) }
     }
 
-    func messageKey(_ i: Int) -> MessageKey { sink.rows.trades.messageId.key(i) }
-    func messageId(_ i: Int) -> String { sink.rows.trades.messageId.string(i) }
-    func timestampMicros(_ i: Int) -> Micros { sink.rows.trades.timestamp[i] }
+    func messageKey(_ i: Int) -> MessageKey { let (s, j) = sink.rows.at(i); return s.trades.messageId.key(j) }
+    func messageId(_ i: Int) -> String { let (s, j) = sink.rows.at(i); return s.trades.messageId.string(j) }
+    func timestampMicros(_ i: Int) -> Micros { let (s, j) = sink.rows.at(i); return s.trades.timestamp[j] }
+
+    /// Row `i`'s trade: with its vendor data decoded (Silver's form) or not (Gold's), and its canonical vendor bytes.
+    func trade(_ i: Int, vendorIsCanonicalMap: Bool) -> (Trade, vendor: ArraySlice<UInt8>) {
+        let (s, j) = sink.rows.at(i)
+        return (s.trades.trade(j, pool: pool, lists: lists, vendorIsCanonicalMap: vendorIsCanonicalMap), s.trades.vendor[j])
+    }
 
     public func row(_ i: Int) -> SilverRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        let source = Int(sink.rows.sourceRow[i])
-        return SilverRow(trade: sink.rows.trades.trade(i, pool: pool, lists: lists, vendorIsCanonicalMap: true),
+        let (s, j) = sink.rows.at(i)
+        let source = Int(s.sourceRow[j])
+        return SilverRow(trade: s.trades.trade(j, pool: pool, lists: lists, vendorIsCanonicalMap: true),
                          validationTimestampMicros: sink.batchTimestamp(ofRow: i),
                          bronzeIngestionTimestampMicros: bronze.ingestionMicros(source),
-                         schemaId: sink.rows.schemaId[i], sourceBronzeRow: source)
+                         schemaId: s.schemaId[j], sourceBronzeRow: source)
     }
 
     public var rows: LazyMapSequence<Range<Int>, SilverRow> { (0..<rowCount).lazy.map { self.row($0) } }
@@ -450,8 +527,9 @@ public final class GoldTable: MedallionTable {
         let civil = UTCDateTime(micros: e * Time.microsPerSecond)
         let input = Int(sink.rows.sourceInput[i]), r = Int(sink.rows.sourceRow[i])
         let silver = inputs[input]
-        let json = VendorData.goldForm(fromCanonical: silver.sink.rows.trades.vendor[r])
-        return GoldRow(trade: silver.sink.rows.trades.trade(r, pool: silver.pool, lists: silver.lists, vendorIsCanonicalMap: false),
+        let (trade, vendor) = silver.trade(r, vendorIsCanonicalMap: false)
+        let json = VendorData.goldForm(fromCanonical: vendor)
+        return GoldRow(trade: trade,
                        vendorDataJSON: json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self),
                        goldIngestionTimestampMicros: sink.batchTimestamp(ofRow: i),
                        exchangeDate: civil.dateString, exchangeHour: Int(civil.hour), eventTimeSeconds: e,
@@ -505,7 +583,7 @@ extension BronzeTable {
 
 extension SilverTable {
     /// Points Silver row `i`'s lineage at another Bronze row (the row's fields stay).
-    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) { sink.rows.sourceRow[i] = UInt32(bronzeRow) }
+    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) { sink.rows.testOnly_setSourceRow(i, UInt32(bronzeRow)) }
 }
 
 extension GoldTable {

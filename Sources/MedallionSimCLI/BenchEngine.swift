@@ -3,6 +3,7 @@ import Broker
 import Checks
 import Codec
 import Engine
+import Foundation
 import Kernel
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,8 @@ import Darwin
 #endif
 
 /// `medallion-sim bench engine`: a simulated day (or `--hours H`) at
-/// production rates through all five jobs, single-threaded, with every trade
+/// production rates through all five jobs on the simulation thread (Silver
+/// decoding large batches on `--threads`), with every trade
 /// Avro-encoded into Kafka and decoded by Silver. Reports end-to-end trades/s,
 /// simulated time per wall time and peak RSS. Wall-clock time is read here
 /// and nowhere in the simulation.
@@ -23,6 +25,9 @@ struct BenchEngine: ParsableCommand {
 
     @OptionGroup var traffic: BenchTraffic
 
+    @Option(help: "Threads Silver decodes large batches on (default: the machine's cores; 1 keeps the engine on one core).")
+    var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     @Flag(help: "Also run the oracle's checks on the run (as `run` does, without ground truth), timed and measured apart.")
     var checks = false
 
@@ -31,7 +36,10 @@ struct BenchEngine: ParsableCommand {
 
     /// Simulated hours of traffic (the jobs then get 10 more minutes to drain): 24 by default, at most 168.
     var hours: Int { traffic.hours ?? 24 }
-    func validate() throws { try traffic.check(hours: hours, max: 168) }
+    func validate() throws {
+        try traffic.check(hours: hours, max: 168)
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64 (got \(threads)).") }
+    }
 
     /// Production-like traffic, generated second by second on the run's own
     /// scheduler (so Kafka fills as virtual time goes, as with the real
@@ -148,7 +156,8 @@ struct BenchEngine: ParsableCommand {
             }
         }
         scheduler.schedule(at: start, priority: 0) { feed($0) }
-        let config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: traffic.seed)
+        var config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: traffic.seed)
+        config.decodeThreads = threads
         let pipeline = Pipeline(cluster: cluster, registry: registry, config: config, scheduler: scheduler)
 
         let clock = ContinuousClock()
@@ -192,7 +201,7 @@ struct BenchEngine: ParsableCommand {
 
         switch traffic.output.format {
         case .text:
-            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, one thread, seed \(traffic.seed)")
+            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, Silver decoding on \(threads) thread\(threads == 1 ? "" : "s"), seed \(traffic.seed)")
             print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(dlq), gold \(gold); batches \(batches)")
             print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.encodeSeconds)) s)")
@@ -210,7 +219,7 @@ struct BenchEngine: ParsableCommand {
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
-                "\"hours\":\(hours)", "\"seed\":\(traffic.seed)", "\"trades\":\(produced)",
+                "\"hours\":\(hours)", "\"seed\":\(traffic.seed)", "\"threads\":\(threads)", "\"trades\":\(produced)",
                 "\"bronze_rows\":\(bronze)", "\"silver_rows\":\(silver)", "\"dlq_rows\":\(dlq)", "\"gold_rows\":\(gold)",
                 "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.encodeSeconds))",
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",

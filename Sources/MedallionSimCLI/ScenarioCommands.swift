@@ -70,9 +70,10 @@ struct GoldenScenarios: ParsableArguments {
 
 /// Runs one scenario and evaluates it.
 func runScenario(path: String, options: ScenarioOptions, extraOverrides: [String] = [],
-                 scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros) throws -> ScenarioOutcome {
+                 scrapeIntervalMicros: Micros = ScrapedMetrics.defaultIntervalMicros, decodeThreads: Int = 1) throws -> ScenarioOutcome {
     let scenario = try ScenarioParser.load(path: path, overrides: options.overrides + extraOverrides)
-    let run = try ScenarioRunner.run(scenario, profilesDirectory: options.profilesDirectory(forScenarioAt: path))
+    let run = try ScenarioRunner.run(scenario, profilesDirectory: options.profilesDirectory(forScenarioAt: path),
+                                     decodeThreads: decodeThreads)
     return ScenarioEvaluator.evaluate(run, scrapeIntervalMicros: scrapeIntervalMicros)
 }
 
@@ -141,15 +142,22 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Override the scenario's seed.")
     var seed: UInt64?
 
+    @Option(name: .long, help: "Threads Silver decodes large batches on (default: the machine's cores); outputs are the same for any number.")
+    var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     @OptionGroup var output: RunOutputOption
     @OptionGroup var options: ScenarioOptions
     @OptionGroup var scrape: ScrapeOption
     @OptionGroup var format: FormatOption
 
+    func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64 (got \(threads)).") }
+    }
+
     func run() throws {
         let path = scenarioPath(scenario, directory: options.scenarios)
         let outcome = try runScenario(path: path, options: options, extraOverrides: seed.map { ["seed=\($0)"] } ?? [],
-                                      scrapeIntervalMicros: try scrape.micros())
+                                      scrapeIntervalMicros: try scrape.micros(), decodeThreads: threads)
         try output.write(summary: outcome.summary, tables: outcome.tables, progress: outcome.progress,
                          prometheus: outcome.writePrometheusFiles(to:), sqlite: outcome.writeSQLite(to:))
         switch format.format {

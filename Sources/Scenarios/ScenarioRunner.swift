@@ -26,16 +26,20 @@ public enum ScenarioRunner {
     /// Window given to instantaneous faults that spread their messages.
     public static let defaultFaultWindowMicros: Micros = Time.microsPerMinute
 
-    public static func run(_ s: Scenario, profilesDirectory: String = "scenarios/profiles") throws(InputError) -> ScenarioRun {
+    /// `decodeThreads`: Silver decodes large batches on that many threads
+    /// (`EngineConfig.decodeThreads`); outputs are the same for any number.
+    public static func run(_ s: Scenario, profilesDirectory: String = "scenarios/profiles",
+                           decodeThreads: Int = 1) throws(InputError) -> ScenarioRun {
         let profile = try ProfileLoader.load(name: s.profile, directory: profilesDirectory)
-        return try run(s, profile: profile)
+        return try run(s, profile: profile, decodeThreads: decodeThreads)
     }
 
-    public static func run(_ s: Scenario, profile: CostProfile) throws(InputError) -> ScenarioRun {
+    public static func run(_ s: Scenario, profile: CostProfile, decodeThreads: Int = 1) throws(InputError) -> ScenarioRun {
         let plan = try trafficPlan(s)
         let traffic = TrafficGenerator.generate(plan)
         for e in ExchangeName.allCases { traffic.cluster.topic(e.topic)?.retention = topicRetention(s, e) }
-        let config = engineConfig(s, profile: profile)
+        var config = engineConfig(s, profile: profile)
+        config.decodeThreads = decodeThreads
         let pipeline = Pipeline(cluster: traffic.cluster, registry: traffic.registry, config: config)
         pipeline.run()
         return ScenarioRun(scenario: s, profile: profile, plan: plan, traffic: traffic, engineConfig: config, pipeline: pipeline)

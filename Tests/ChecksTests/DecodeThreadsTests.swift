@@ -46,4 +46,23 @@ import Scenarios
         #expect(one[TableName.allCases.firstIndex(of: .silverDlq)!].count == 30)
         #expect(one == two)
     }
+
+    /// What `run` and `bench engine` now do by default: the whole evaluated
+    /// run (summary, every table as exported, the Spark progress) is the same
+    /// on one and on two decode threads.
+    @Test func runOutputsAreTheSameOnOneAndTwoThreads() throws {
+        let s = try ScenarioParser.parse(Self.yaml, file: "busy.yaml")
+        func outputs(_ threads: Int) throws -> (String, [[String]], Bool) {
+            let run = try ScenarioRunner.run(s, profilesDirectory: ChecksCanFailTests.root + "/scenarios/profiles",
+                                             decodeThreads: threads)
+            let o = ScenarioEvaluator.evaluate(run)
+            return (o.summary.pretty, o.tables.map(\.rows), run.pipeline.parallelDecode.batches > 0)
+        }
+        let (summary1, tables1, parallel1) = try outputs(1)
+        let (summary2, tables2, parallel2) = try outputs(2)
+        #expect(!parallel1 && parallel2, "the two-thread run decoded no batch in parallel")
+        #expect(tables1.reduce(0) { $0 + $1.count } > 10_000)
+        #expect(summary1 == summary2)
+        #expect(tables1 == tables2)
+    }
 }
