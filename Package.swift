@@ -7,6 +7,12 @@
 // exchanges' ground-truth labels; only the checks do.
 import PackageDescription
 
+/// A system library found with pkg-config (`Sources/<name>/module.modulemap`),
+/// installed from its Debian package.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
 let package = Package(
     name: "medallion-sim",
     platforms: [.macOS(.v14)],
@@ -21,32 +27,12 @@ let package = Package(
     targets: [
         // System libraries: the project's two named C dependencies, zlib
         // (gzip-compressed Kafka batches and Spark exports) and SQLite (below).
-        .systemLibrary(
-            name: "CAvro",
-            path: "Sources/CAvro",
-            pkgConfig: "avro-c",
-            providers: [.apt(["libavro-dev"])]
-        ),
-        .systemLibrary(
-            name: "CZstd",
-            path: "Sources/CZstd",
-            pkgConfig: "libzstd",
-            providers: [.apt(["libzstd-dev"])]
-        ),
-        .systemLibrary(
-            name: "CZlib",
-            path: "Sources/CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
-        ),
+        systemLibrary("CAvro", pkgConfig: "avro-c", apt: "libavro-dev"),
+        systemLibrary("CZstd", pkgConfig: "libzstd", apt: "libzstd-dev"),
+        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
 
         // SQLite (the system library): the tables of a run as one SQL database.
-        .systemLibrary(
-            name: "CSQLite",
-            path: "Sources/CSQLite",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
+        systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
 
         // Deterministic kernel: virtual clock, scheduler, PRNG streams, exact values.
         .target(

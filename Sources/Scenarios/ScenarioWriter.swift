@@ -19,31 +19,29 @@ public enum ScenarioWriter {
         out += "drain: \(d(s.drainMicros))\n"
         if s.profile != "production" { out += "profile: \(s.profile)\n" }
         if !s.goldenTablesInFull { out += "golden_tables: digest\n" }
-        out += section("exchanges", ExchangeName.allCases.filter { s.exchanges[$0] != nil }, name: \.lowercased) { e in
+        out += section("exchanges", ExchangeName.allCases.filter { s.exchanges[$0] != nil }, name: \.lowercased,
+                       whenEmpty: { _ in "enabled: true" }) { e in
             let x = s.exchanges[e]!
-            var body = ""
-            if !x.enabled { body += "    enabled: false\n" }
-            if let v = x.rateMultiplier { body += "    rate_multiplier: \(decimal(v))\n" }
-            if let v = x.partitions { body += "    partitions: \(v)\n" }
-            if let v = x.symbols { body += "    symbols: [\(v.joined(separator: ", "))]\n" }
-            if let v = x.v1Share { body += "    v1_share: \(v.numerator)/\(v.denominator)\n" }
-            if let v = x.deliveryLatencyMedianMicros { body += "    delivery_latency_median: \(d(v))\n" }
-            if let v = x.burstBranchingRatio { body += "    burst_branching_ratio: \(decimal(v))\n" }
-            if let v = x.retentionMicros { body += "    retention: \(d(v))\n" }
-            if let v = x.retentionBytes { body += "    retention_bytes: \(v)\n" }
-            if let v = x.segmentMicros { body += "    segment: \(d(v))\n" }
-            if let v = x.segmentBytes { body += "    segment_bytes: \(v)\n" }
-            return body.isEmpty ? "    enabled: true\n" : body
+            return [x.enabled ? nil : "enabled: false",
+                    x.rateMultiplier.map { "rate_multiplier: \(decimal($0))" },
+                    x.partitions.map { "partitions: \($0)" },
+                    x.symbols.map { "symbols: [\($0.joined(separator: ", "))]" },
+                    x.v1Share.map { "v1_share: \($0.numerator)/\($0.denominator)" },
+                    x.deliveryLatencyMedianMicros.map { "delivery_latency_median: \(d($0))" },
+                    x.burstBranchingRatio.map { "burst_branching_ratio: \(decimal($0))" },
+                    x.retentionMicros.map { "retention: \(d($0))" },
+                    x.retentionBytes.map { "retention_bytes: \($0)" },
+                    x.segmentMicros.map { "segment: \(d($0))" },
+                    x.segmentBytes.map { "segment_bytes: \($0)" }]
         }
-        out += section("jobs", JobName.allCases.filter { s.jobs[$0] != nil }, name: \.rawValue) { j in
+        out += section("jobs", JobName.allCases.filter { s.jobs[$0] != nil }, name: \.rawValue,
+                       whenEmpty: { "trigger: \(d($0.defaultTriggerMicros))" }) { j in
             let x = s.jobs[j]!
-            var body = ""
-            if let v = x.triggerMicros { body += "    trigger: \(d(v))\n" }
-            if let v = x.cores { body += "    cores: \(v)\n" }
-            if let v = x.executorMemoryMiB { body += "    executor_memory_mib: \(v)\n" }
-            if let v = x.maxOffsetsPerTrigger { body += "    max_offsets_per_trigger: \(v)\n" }
-            if let v = x.startAtMicros { body += "    start_at: \(d(v))\n" }
-            return body.isEmpty ? "    trigger: \(d(j.defaultTriggerMicros))\n" : body
+            return [x.triggerMicros.map { "trigger: \(d($0))" },
+                    x.cores.map { "cores: \($0)" },
+                    x.executorMemoryMiB.map { "executor_memory_mib: \($0)" },
+                    x.maxOffsetsPerTrigger.map { "max_offsets_per_trigger: \($0)" },
+                    x.startAtMicros.map { "start_at: \(d($0))" }]
         }
         out += s.pipeline.yaml
         if !s.faults.isEmpty {
@@ -53,9 +51,14 @@ public enum ScenarioWriter {
         return out
     }
 
-    /// `title:`, then `  name:` and the body of each key in order; nothing for no keys.
-    static func section<Key>(_ title: String, _ keys: [Key], name: (Key) -> String, body: (Key) -> String) -> String {
-        keys.isEmpty ? "" : "\(title):\n" + keys.map { "  \(name($0)):\n" + body($0) }.joined()
+    /// `title:`, then for each key in order `  name:` and its lines (the set
+    /// ones, or `whenEmpty` when none is set); nothing for no keys.
+    static func section<Key>(_ title: String, _ keys: [Key], name: (Key) -> String, whenEmpty: (Key) -> String,
+                             lines: (Key) -> [String?]) -> String {
+        keys.isEmpty ? "" : "\(title):\n" + keys.map { k in
+            let set = lines(k).compactMap { $0 }
+            return "  \(name(k)):\n" + (set.isEmpty ? [whenEmpty(k)] : set).map { "    \($0)\n" }.joined()
+        }.joined()
     }
 
     /// One fault as a list item.
