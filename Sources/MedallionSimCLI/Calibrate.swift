@@ -113,20 +113,13 @@ struct Calibrate: ParsableCommand {
             let capture = try CaptureReader.load(path: cap)
             let real = try ProgressLogReader.read(try readLog(logPath), file: logPath)
             for f in result.fits {
-                let mine = real.filter { $0.name == f.name && $0.executed }
-                guard let first = mine.first else {
+                guard let c = Predictor.compare(fit: f, capture: capture, real: real, triggerMs: triggerMs) else {
                     throw InputError(file: logPath, line: 0, problem: "no executed batch of query '\(f.name)' to compare with")
                 }
-                let topics: Set<String> = f.name.contains("gold") ? [ExchangeName.binance.topic, ExchangeName.kraken.topic]
-                    : [f.name.contains("kraken") ? ExchangeName.kraken.topic : ExchangeName.binance.topic]
-                let arrivals = Predictor.arrivals(capture, topics: topics)
-                let until = mine.last!.timestampMs
-                let pred = Predictor.run(fit: f, arrivals: arrivals, startMs: first.timestampMs, triggerMs: triggerMs,
-                                         untilMs: until)
-                let r = RunFigures(durationsMs: mine.map(\.batchDurationMs), triggerMs: triggerMs)
-                let p = RunFigures(durationsMs: pred.batchDurationsMs, triggerMs: triggerMs)
-                let modelTrigger = Predictor.smallestTrigger(fit: f, arrivals: arrivals, startMs: first.timestampMs,
-                                                             headroomMs: headroomMs, untilMs: until)
+                let (r, p) = (c.real, c.predicted)
+                let modelTrigger = Predictor.smallestTrigger(fit: f, arrivals: c.arrivals, startMs: c.startMs,
+                                                             headroomMs: headroomMs, untilMs: c.untilMs)
+                let mine = real.filter { $0.name == f.name && $0.executed }
                 let realNeed = ((mine.dropFirst().map(\.batchDurationMs).max() ?? 0) + headroomMs + 999) / 1000 * 1000
                 func err(_ a: Int64, _ b: Int64) -> String { b == 0 ? "n/a" : "\(Calibrator.fmt(Double(a - b) * 100 / Double(b), 1))%" }
                 predictionText += "Prediction for \(f.name) on \(cap) (trigger \(trigger)), against \(logPath):\n"

@@ -58,6 +58,12 @@ public struct CalibrationResult: Sendable {
 /// comes out negative: it is left out and the fit redone (costs are
 /// non-negative).
 public enum Calibrator {
+    /// The per-row and per-state costs a fit may estimate, with their labels and units.
+    static let regressors: [(key: String, label: String, unit: String)] = [
+        ("per_row_read", "per row read", "ms/row"), ("per_row_written", "per row written", "ms/row"),
+        ("per_million_state_keys", "per million keys in state", "ms per 1M keys"),
+    ]
+
     public static func fit(_ records: [ProgressRecord], query: String?) throws(InputError) -> CalibrationResult {
         // Within one file, a query name belongs to one query id.
         var idOf: [String: String] = [:]   // "file\0name" -> id
@@ -151,7 +157,7 @@ public enum Calibrator {
                   let j = (1..<p).filter({ beta[$0] < 0 }).min(by: { beta[$0] / max(se[$0], 1e-12) < beta[$1] / max(se[$1], 1e-12) })
             else { break }
             let c = columns[j - 1]
-            let unit = c.key == "per_million_state_keys" ? "ms per 1M keys" : "ms/row"
+            let unit = Self.regressors.first { $0.key == c.key }?.unit ?? "ms"
             unidentified[c.key] = "not identifiable: the fit gives a negative cost (\(fmt(beta[j], 4)) \(unit), 95% CI \(fmt(beta[j] - t * se[j], 4)) .. \(fmt(beta[j] + t * se[j], 4))); a cost cannot be negative, so the logs show none, and it is left out (0)"
             columns.remove(at: j - 1)
         }
@@ -162,8 +168,7 @@ public enum Calibrator {
         let (ov, ol, oh) = est(0)
         params.append(FittedParameter(key: "batch_overhead", label: "per-batch overhead", unit: "ms", value: ov, low: ol, high: oh,
                                       note: ov == nil ? "not fitted" : nil))
-        for (key, label, unit) in [("per_row_read", "per row read", "ms/row"), ("per_row_written", "per row written", "ms/row"),
-                                   ("per_million_state_keys", "per million keys in state", "ms per 1M keys")] {
+        for (key, label, unit) in Self.regressors {
             if key == "per_million_state_keys" && !stateful { continue }
             if let j = columns.firstIndex(where: { $0.key == key }) {
                 let (v, l, h) = est(j + 1)

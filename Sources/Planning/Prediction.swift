@@ -1,3 +1,4 @@
+import Codec
 import Engine
 import Kernel
 import Replay
@@ -84,6 +85,42 @@ public enum Predictor {
             s += 1_000
         }
         return nil
+    }
+}
+
+/// A fitted query's prediction on a held-out run's capture, beside what the
+/// run really did: what `calibrate --predict-capture` prints and what the
+/// calibration page's held-out table holds.
+public struct HeldOutComparison: Sendable {
+    public var real: RunFigures
+    public var predicted: RunFigures
+    public var arrivals: [Micros]
+    /// The real run's first and last executed batch (the prediction runs between them).
+    public var startMs: Int64
+    public var untilMs: Int64
+}
+
+extension Predictor {
+    /// The topics a query reads, by its name: Gold both exchanges', a Silver
+    /// query its own exchange's (Binance unless the name says Kraken).
+    public static func topics(ofQuery name: String) -> Set<String> {
+        if name.contains("gold") { return [ExchangeName.binance.topic, ExchangeName.kraken.topic] }
+        return [name.contains("kraken") ? ExchangeName.kraken.topic : ExchangeName.binance.topic]
+    }
+
+    /// Predicts `fit`'s batches on the capture's arrivals between the real
+    /// run's first and last executed batch, and summarizes both. nil when the
+    /// real run has no executed batch of the query.
+    public static func compare(fit: QueryFit, capture: Capture, real: [ProgressRecord],
+                               triggerMs: Int64) -> HeldOutComparison? {
+        let mine = real.filter { $0.name == fit.name && $0.executed }
+        guard let first = mine.first, let last = mine.last else { return nil }
+        let arrivals = arrivals(capture, topics: topics(ofQuery: fit.name))
+        let pred = run(fit: fit, arrivals: arrivals, startMs: first.timestampMs, triggerMs: triggerMs,
+                       untilMs: last.timestampMs)
+        return HeldOutComparison(real: RunFigures(durationsMs: mine.map(\.batchDurationMs), triggerMs: triggerMs),
+                                 predicted: RunFigures(durationsMs: pred.batchDurationsMs, triggerMs: triggerMs),
+                                 arrivals: arrivals, startMs: first.timestampMs, untilMs: last.timestampMs)
     }
 }
 

@@ -77,12 +77,9 @@ import Testing
                 }
                 let fit = try #require(try Calibrator.fit(records, query: q).fits.first)
                 let realPath = "\(Self.dir)/\(held)/\(q).progress.jsonl"
-                let real = try ProgressLogReader.read(try readText(realPath), file: realPath).filter(\.executed)
-                let topics: Set<String> = q == "gold" ? [ExchangeName.binance.topic, ExchangeName.kraken.topic] : [ExchangeName.binance.topic]
-                let pred = Predictor.run(fit: fit, arrivals: Predictor.arrivals(capture, topics: topics),
-                                         startMs: real[0].timestampMs, triggerMs: 4_000, untilMs: real.last!.timestampMs)
-                let r = RunFigures(durationsMs: real.map(\.batchDurationMs), triggerMs: 4_000)
-                let p = RunFigures(durationsMs: pred.batchDurationsMs, triggerMs: 4_000)
+                let real = try ProgressLogReader.read(try readText(realPath), file: realPath)
+                let c = try #require(Predictor.compare(fit: fit, capture: capture, real: real, triggerMs: 4_000))
+                let (r, p) = (c.real, c.predicted)
                 let want = try #require(expected["\(held) \(q)"])
                 #expect(p.p50Ms == want.p50 && p.p99Ms == want.p99, "\(held) \(q): predicted p50 \(p.p50Ms) p99 \(p.p99Ms)")
                 if abs(p.p50Ms - r.p50Ms) * 100 <= 15 * r.p50Ms { within15 += 1 }
