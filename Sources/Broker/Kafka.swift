@@ -13,6 +13,44 @@ public struct KafkaRecord: Equatable, Sendable {
     public let value: [UInt8]
 }
 
+/// Records `k * segmentRecords ..< (k + 1) * segmentRecords` of a partition's
+/// log, as columns (a storage block, not one of Kafka's retention segments).
+public final class LogSegment: SealableSegment {
+    /// Value bytes back to back; record j is `valueBytes[valueEnds[j-1] ..< valueEnds[j]]` (start 0 for j = 0).
+    var valueBytes: [UInt8] = []
+    var valueEnds: [Int] = []
+    var timestampsMs: [Int64] = []
+    var appendedAt: [Micros] = []
+    /// Index into the partition's distinct keys, or -1 for a null key.
+    var keyIndex: [Int32] = []
+
+    public init() {}
+
+    public var count: Int { valueEnds.count }
+
+    @inline(__always)
+    func valueRange(_ j: Int) -> Range<Int> { (j == 0 ? 0 : valueEnds[j - 1]) ..< valueEnds[j] }
+
+    public var heldBytes: Int {
+        valueBytes.capacity + valueEnds.capacity * 8 + timestampsMs.capacity * 8 + appendedAt.capacity * 8 + keyIndex.capacity * 4
+    }
+
+    public func truncate(to n: Int) {
+        guard n < count else { return }
+        let k = count - n
+        valueBytes.removeLast(valueBytes.count - (n == 0 ? 0 : valueEnds[n - 1]))
+        valueEnds.removeLast(k); timestampsMs.removeLast(k); appendedAt.removeLast(k); keyIndex.removeLast(k)
+    }
+
+    public func pack(into p: inout SealedPacker) {
+        p.put(valueBytes); p.put(valueEnds); p.put(timestampsMs); p.put(appendedAt); p.put(keyIndex)
+    }
+
+    public init(unpacking u: inout SealedUnpacker) {
+        valueBytes = u.take(); valueEnds = u.take(); timestampsMs = u.take(); appendedAt = u.take(); keyIndex = u.take()
+    }
+}
+
 /// A topic's retention, as Kafka's topic configs set it: `retention.ms`,
 /// `retention.bytes`, and the segment roll (`segment.ms`, `segment.bytes`),
 /// because Kafka deletes whole log segments, never single records. The log
@@ -65,9 +103,15 @@ public struct TopicRetention: Sendable, Equatable {
 /// does; so "what is available at time t" is a prefix, found by binary search.
 ///
 /// Storage is columnar and compact, because a 24-hour run at default rates
-/// holds millions of records: all value bytes live in one arena with an end
-/// index per record (no per-record array allocation), and keys are interned
-/// (a feed uses a handful of distinct keys, one per symbol).
+/// holds millions of records, and a week tens of millions: the log is cut into
+/// `Segments` of `segmentRecords` records, each with its value bytes in one
+/// arena and an end index per record (no per-record array allocation), keys
+/// interned (a feed uses a handful of distinct keys, one per symbol). All but
+/// the last `liveSegments` segments are sealed: packed, zstd-compressed
+/// (about a third of their size) and spilled to disk, and unpacked into a
+/// small cache on the rare read (a job far behind, retention's scan, the
+/// checks). Readers never notice; retention deletes nothing from storage,
+/// because the checks name what it deleted.
 public final class TopicPartition {
     public let topic: String
     public let partition: Int32
@@ -76,16 +120,17 @@ public final class TopicPartition {
     /// The offset of each record, only once the log is not dense (nil while
     /// offset = logStartOffset + position).
     private var sparseOffsets: [Int64]?
-    private var timestampsMs: [Int64] = []
-    private var appendedAt: [Micros] = []
-    /// Index into `distinctKeys`, or -1 for a null key.
-    private var keyIndex: [Int32] = []
     private var distinctKeys: [[UInt8]] = []
     private var keyLookup: [[UInt8]: Int32] = [:]
-    /// Value bytes of every record, back to back; record i is
-    /// `valueBytes[valueEnds[i-1] ..< valueEnds[i]]` (start 0 for i = 0).
-    private var valueBytes: [UInt8] = []
-    private var valueEnds: [Int] = []
+    private var log = Segments<LogSegment>()
+    /// The append time of each segment's last record (what `latestOffset` searches first).
+    private var lastAppendedAt: [Micros] = [Int64.min]
+    private var totalValueBytes = 0
+
+    /// Records a storage segment holds (a power of two).
+    public static var segmentRecords: Int { Segments<LogSegment>.segmentRows }
+    /// Segments kept unsealed at the end of the log (what running jobs read).
+    public static let liveSegments = 3
     /// How long records stay (set through `Topic.retention`).
     public internal(set) var retention: TopicRetention = .forever {
         didSet { rollStarts = []; rollMaxTs = []; rollFirstTs = []; rollSizes = []; rolled = 0; lastClean = nil }
@@ -107,13 +152,13 @@ public final class TopicPartition {
     }
 
     /// Number of records in the log (positions are 0 ..< recordCount).
-    public var recordCount: Int { valueEnds.count }
+    public var recordCount: Int { log.count }
 
     /// Kafka's log end offset: the offset the next record gets (last offset
     /// + 1; the log start offset while empty). Equals `recordCount` for a
     /// dense log from 0.
     public var endOffset: Int64 {
-        let n = valueEnds.count
+        let n = log.count
         return n == 0 ? logStartOffset : offset(atPosition: n - 1) + 1
     }
 
@@ -121,18 +166,22 @@ public final class TopicPartition {
     public var isDense: Bool { sparseOffsets == nil }
 
     /// Total value bytes held (for memory reports).
-    public var valueByteCount: Int { valueBytes.count }
+    public var valueByteCount: Int { totalValueBytes }
 
-    /// Bytes the log's columns have allocated (capacity, not count), for memory reports.
+    /// Bytes the log holds in memory (capacities; sealed segments as their
+    /// in-memory index), for memory reports.
     public var heldBytes: Int {
-        valueBytes.capacity + valueEnds.capacity * 8 + timestampsMs.capacity * 8 + appendedAt.capacity * 8
-            + keyIndex.capacity * 4 + (sparseOffsets?.capacity ?? 0) * 8
+        log.heldBytes + lastAppendedAt.capacity * 8 + (sparseOffsets?.capacity ?? 0) * 8
+            + rollStarts.capacity * 8 + rollMaxTs.capacity * 8 + rollFirstTs.capacity * 8 + rollSizes.capacity * 8
     }
+
+    /// Compressed bytes of sealed segments spilled to disk, for memory reports.
+    public var spilledBytes: Int { log.spilledBytes }
 
     /// Sets where an empty log starts (a capture's first offset), so that a
     /// consumer reading from "earliest" starts there.
     public func setLogStartOffset(_ offset: Int64) {
-        precondition(valueEnds.isEmpty, "the log start of \(topic)-\(partition) moves only while it is empty")
+        precondition(log.count == 0, "the log start of \(topic)-\(partition) moves only while it is empty")
         precondition(offset >= 0, "offsets are not negative")
         logStartOffset = offset
     }
@@ -155,9 +204,10 @@ public final class TopicPartition {
     /// the log end offset, so offsets keep increasing; a jump leaves a gap.
     public func append(offset: Int64, key: [UInt8]?, valueBuffer: UnsafeRawBufferPointer, timestampMs: Int64,
                        appendedAtMicros: Micros) {
-        let n = valueEnds.count
-        if let last = appendedAt.last {
-            precondition(appendedAtMicros >= last, "appends to \(topic)-\(partition) must be in time order")
+        let n = log.count
+        if n > 0 {
+            precondition(appendedAtMicros >= lastAppendedAt[lastAppendedAt.count - 1],
+                         "appends to \(topic)-\(partition) must be in time order")
         }
         precondition(offset >= endOffset, "offset \(offset) of \(topic)-\(partition) is below the log end \(endOffset)")
         if n == 0 && sparseOffsets == nil {
@@ -167,12 +217,22 @@ public final class TopicPartition {
             sparseOffsets = (0..<Int64(n)).map { logStartOffset + $0 }
         }
         sparseOffsets?.append(offset)
-        timestampsMs.append(timestampMs)
-        appendedAt.append(appendedAtMicros)
-        keyIndex.append(intern(key))
+        let segments = log.segmentCount
+        let s = log.tail()
+        if log.segmentCount > segments {
+            // A segment opened: seal the one that left the live window.
+            lastAppendedAt.append(lastAppendedAt[segments - 1])
+            log.seal(below: log.segmentCount - Self.liveSegments)
+        }
+        s.timestampsMs.append(timestampMs)
+        s.appendedAt.append(appendedAtMicros)
+        s.keyIndex.append(intern(key))
         // As typed bytes, so the append is one copy rather than a byte-by-byte iteration.
-        valueBytes.append(contentsOf: valueBuffer.assumingMemoryBound(to: UInt8.self))
-        valueEnds.append(valueBytes.count)
+        s.valueBytes.append(contentsOf: valueBuffer.assumingMemoryBound(to: UInt8.self))
+        s.valueEnds.append(s.valueBytes.count)
+        log.didAppend()
+        lastAppendedAt[lastAppendedAt.count - 1] = appendedAtMicros
+        totalValueBytes += valueBuffer.count
     }
 
     private func intern(_ key: [UInt8]?) -> Int32 {
@@ -188,13 +248,16 @@ public final class TopicPartition {
         return i
     }
 
-    /// Reserves room for `records` more records of about `bytesEach` value bytes.
+    /// Reserves room for `records` more records of about `bytesEach` value
+    /// bytes (in the current segment: later segments are allocated as they open).
     public func reserveCapacity(records: Int, bytesEach: Int) {
-        timestampsMs.reserveCapacity(timestampsMs.count + records)
-        appendedAt.reserveCapacity(appendedAt.count + records)
-        keyIndex.reserveCapacity(keyIndex.count + records)
-        valueEnds.reserveCapacity(valueEnds.count + records)
-        valueBytes.reserveCapacity(valueBytes.count + records * bytesEach)
+        let s = log.segment(log.segmentCount - 1)
+        let r = min(records, Self.segmentRecords - s.count)
+        s.timestampsMs.reserveCapacity(s.count + r)
+        s.appendedAt.reserveCapacity(s.count + r)
+        s.keyIndex.reserveCapacity(s.count + r)
+        s.valueEnds.reserveCapacity(s.count + r)
+        s.valueBytes.reserveCapacity(s.valueBytes.count + r * bytesEach)
     }
 
     // MARK: Offsets and positions
@@ -211,7 +274,7 @@ public final class TopicPartition {
     /// and where one that ends before `offset` stops.
     public func position(ofOffset offset: Int64) -> Int {
         guard let s = sparseOffsets else {
-            return Int(max(0, min(offset - logStartOffset, Int64(valueEnds.count))))
+            return Int(max(0, min(offset - logStartOffset, Int64(log.count))))
         }
         var lo = 0, hi = s.count
         while lo < hi {
@@ -224,7 +287,7 @@ public final class TopicPartition {
     /// The position of the record at exactly `offset`, or nil (a gap, or outside the log).
     public func exactPosition(ofOffset offset: Int64) -> Int? {
         let p = position(ofOffset: offset)
-        return p < valueEnds.count && self.offset(atPosition: p) == offset ? p : nil
+        return p < log.count && self.offset(atPosition: p) == offset ? p : nil
     }
 
     private func checkedPosition(_ offset: Int64) -> Int {
@@ -237,17 +300,29 @@ public final class TopicPartition {
     /// The end offset (exclusive) of what is available at time `t`: one past
     /// the last record appended at or before `t` (the log end offset then).
     public func latestOffset(at t: Micros) -> Int64 {
-        var lo = 0, hi = appendedAt.count
+        guard log.count > 0 else { return logStartOffset }
+        // Whole segments appended by t, then a search inside the next one.
+        var lo = 0, hi = lastAppendedAt.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if appendedAt[mid] <= t { lo = mid + 1 } else { hi = mid }
+            if lastAppendedAt[mid] <= t { lo = mid + 1 } else { hi = mid }
         }
-        return lo == 0 ? logStartOffset : offset(atPosition: lo - 1) + 1
+        var n = min(lo << Segments<LogSegment>.shift, log.count)
+        if lo < log.segmentCount {
+            let a = log.segment(lo).appendedAt
+            var l = 0, h = a.count
+            while l < h {
+                let mid = (l + h) / 2
+                if a[mid] <= t { l = mid + 1 } else { h = mid }
+            }
+            n += l
+        }
+        return n == 0 ? logStartOffset : offset(atPosition: n - 1) + 1
     }
 
     // MARK: Retention
 
-    private func valueSize(_ i: Int) -> Int64 { Int64(valueSlice(atPosition: i).count) }
+    private func valueSize(_ i: Int) -> Int64 { let (s, j) = log.at(i); return Int64(s.valueRange(j).count) }
 
     /// Extends the index of Kafka's segments to the first `n` records: a record
     /// starts a new segment when the segment would pass `segment.bytes` with it,
@@ -317,15 +392,13 @@ public final class TopicPartition {
 
     public func record(at offset: Int64) -> KafkaRecord { record(atPosition: checkedPosition(offset)) }
 
-    private func valueRange(_ i: Int) -> Range<Int> { (i == 0 ? 0 : valueEnds[i - 1]) ..< valueEnds[i] }
-
     /// The value bytes alone (no copy of the record's other fields).
-    public func value(at offset: Int64) -> [UInt8] { Array(valueBytes[valueRange(checkedPosition(offset))]) }
+    public func value(at offset: Int64) -> [UInt8] { Array(valueSlice(atPosition: checkedPosition(offset))) }
     /// The value bytes as a slice of the log's arena (no copy until mutated).
-    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueBytes[valueRange(checkedPosition(offset))] }
+    public func valueSlice(at offset: Int64) -> ArraySlice<UInt8> { valueSlice(atPosition: checkedPosition(offset)) }
     public func key(at offset: Int64) -> [UInt8]? { key(atPosition: checkedPosition(offset)) }
-    public func timestampMs(at offset: Int64) -> Int64 { timestampsMs[checkedPosition(offset)] }
-    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAt[checkedPosition(offset)] }
+    public func timestampMs(at offset: Int64) -> Int64 { timestampMs(atPosition: checkedPosition(offset)) }
+    public func appendedAtMicros(at offset: Int64) -> Micros { appendedAtMicros(atPosition: checkedPosition(offset)) }
 
     /// Records with offsets in [from, to).
     public func records(from: Int64, to: Int64) -> [KafkaRecord] {
@@ -334,19 +407,30 @@ public final class TopicPartition {
 
     // MARK: Records by position
 
+    /// The storage segment holding position `i` and the record's index in it.
+    @inline(__always)
+    private func at(_ i: Int) -> (LogSegment, Int) {
+        precondition(i >= 0 && i < log.count, "\(topic)-\(partition) has no record at position \(i)")
+        return log.at(i)
+    }
+
     public func record(atPosition i: Int) -> KafkaRecord {
-        KafkaRecord(topic: topic, partition: partition, offset: offset(atPosition: i), timestampMs: timestampsMs[i],
-                    appendedAtMicros: appendedAt[i], key: key(atPosition: i), value: Array(valueBytes[valueRange(i)]))
+        let (s, j) = at(i)
+        let k = s.keyIndex[j]
+        return KafkaRecord(topic: topic, partition: partition, offset: offset(atPosition: i), timestampMs: s.timestampsMs[j],
+                           appendedAtMicros: s.appendedAt[j], key: k < 0 ? nil : distinctKeys[Int(k)],
+                           value: Array(s.valueBytes[s.valueRange(j)]))
     }
     @inline(__always)
-    public func valueSlice(atPosition i: Int) -> ArraySlice<UInt8> { valueBytes[valueRange(i)] }
+    public func valueSlice(atPosition i: Int) -> ArraySlice<UInt8> { let (s, j) = at(i); return s.valueBytes[s.valueRange(j)] }
     public func key(atPosition i: Int) -> [UInt8]? {
-        let k = keyIndex[i]
+        let (s, j) = at(i)
+        let k = s.keyIndex[j]
         return k < 0 ? nil : distinctKeys[Int(k)]
     }
     @inline(__always)
-    public func timestampMs(atPosition i: Int) -> Int64 { timestampsMs[i] }
-    public func appendedAtMicros(atPosition i: Int) -> Micros { appendedAt[i] }
+    public func timestampMs(atPosition i: Int) -> Int64 { let (s, j) = at(i); return s.timestampsMs[j] }
+    public func appendedAtMicros(atPosition i: Int) -> Micros { let (s, j) = at(i); return s.appendedAt[j] }
 }
 
 public final class Topic {

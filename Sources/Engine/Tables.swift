@@ -82,6 +82,21 @@ protocol SinkRows {
     mutating func truncate(to n: Int)
 }
 
+/// Segmented rows (Bronze, Silver), sealed once committed and out of the live window.
+extension Segments: SinkRows {}
+
+extension StagedSink {
+    /// Called after each staged row: when a segment has just opened, seals
+    /// every full committed segment but the last three (what running batches
+    /// write and read).
+    @inline(__always)
+    mutating func sealCommittedSegments<S>() where Rows == Segments<S> {
+        if rows.count & (Rows.segmentRows - 1) == 1 {
+            rows.seal(below: min(committedRows >> Rows.shift, rows.segmentCount - 3))
+        }
+    }
+}
+
 /// Iceberg's streaming sink for one table, written once for all four: a
 /// running batch stages rows after the committed ones; the commit publishes
 /// them as one snapshot, or drops them when the query already committed the
@@ -151,18 +166,23 @@ public final class BronzeTable: MedallionTable {
     public let name: TableName
     public let topicName: String
     private let cluster: KafkaCluster
-    /// A row: where its Kafka record is (partition, position in its log) and the record's timestamp.
-    struct Rows: SinkRows {
+    /// A row: where its Kafka record is (partition, position in its log) and
+    /// the record's timestamp; in segments, sealed as Silver's are.
+    final class Segment: SealableSegment {
         var partition: [Int32] = []
         var position: [Int] = []
         var kafkaTimestampMs: [Int64] = []
+        init() {}
         var count: Int { partition.count }
-        mutating func truncate(to n: Int) {
+        var heldBytes: Int { partition.capacity * 4 + position.capacity * 8 + kafkaTimestampMs.capacity * 8 }
+        func truncate(to n: Int) {
             let k = count - n
             partition.removeLast(k); position.removeLast(k); kafkaTimestampMs.removeLast(k)
         }
+        func pack(into p: inout SealedPacker) { p.put(partition); p.put(position); p.put(kafkaTimestampMs) }
+        init(unpacking u: inout SealedUnpacker) { partition = u.take(); position = u.take(); kafkaTimestampMs = u.take() }
     }
-    var sink = StagedSink<Rows>()
+    var sink = StagedSink<Segments<Segment>>()
 
     init(name: TableName, topic: String, cluster: KafkaCluster) {
         self.name = name; self.topicName = topic; self.cluster = cluster
@@ -170,11 +190,16 @@ public final class BronzeTable: MedallionTable {
 
     public var rowCount: Int { sink.committedRows }
     public var snapshots: [Snapshot] { sink.snapshots }
-    public var storageBytes: Int { sink.rows.count * 20 }
+    public var storageBytes: Int { sink.rows.heldBytes }
+    /// Compressed bytes of sealed segments on disk.
+    public var spilledBytes: Int { sink.rows.spilledBytes }
 
     func stage(partition p: Int32, position i: Int, kafkaTimestampMs ts: Int64) {
         if topicRef == nil { topicRef = cluster.topic(topicName) }
-        sink.rows.partition.append(p); sink.rows.position.append(i); sink.rows.kafkaTimestampMs.append(ts)
+        let s = sink.rows.tail()
+        s.partition.append(p); s.position.append(i); s.kafkaTimestampMs.append(ts)
+        sink.rows.didAppend()
+        sink.sealCommittedSegments()
     }
 
     /// The topic, cached when the first row is staged: on the simulation
@@ -185,27 +210,38 @@ public final class BronzeTable: MedallionTable {
     private var topic: Topic { topicRef ?? cluster.topic(topicName)! }
 
     /// The Kafka value of row `i` (a copy of the log's bytes).
+    /// Row `i`'s Kafka record: its partition and its position in the partition's log.
+    @inline(__always)
+    private func source(_ i: Int) -> (partition: Int32, position: Int) {
+        let (s, j) = sink.rows.at(i)
+        return (s.partition[j], s.position[j])
+    }
+
     public func value(_ i: Int) -> [UInt8] {
-        Array(topic.partitions[Int(sink.rows.partition[i])].valueSlice(atPosition: sink.rows.position[i]))
+        let (p, at) = source(i)
+        return Array(topic.partitions[Int(p)].valueSlice(atPosition: at))
+    }
+
+    /// Calls `body` with the Kafka value of row `i` in place (no copy).
+    func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let (p, at) = source(i)
+        return topic.partitions[Int(p)].valueSlice(atPosition: at).withUnsafeBytes(body)
     }
 
     /// Bronze ingestion time: the writing batch's timestamp.
-    /// Calls `body` with the Kafka value of row `i` in place (no copy).
-    func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        topic.partitions[Int(sink.rows.partition[i])].valueSlice(atPosition: sink.rows.position[i]).withUnsafeBytes(body)
-    }
-
     public func ingestionMicros(_ i: Int) -> Micros { sink.batchTimestamp(ofRow: i) }
-    public func partitionOf(_ i: Int) -> Int32 { sink.rows.partition[i] }
+    public func partitionOf(_ i: Int) -> Int32 { source(i).partition }
     /// The Kafka offset of row `i`'s record.
     public func offsetOf(_ i: Int) -> Int64 {
-        topic.partitions[Int(sink.rows.partition[i])].offset(atPosition: sink.rows.position[i])
+        let (p, at) = source(i)
+        return topic.partitions[Int(p)].offset(atPosition: at)
     }
 
     public func row(_ i: Int) -> BronzeRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        return BronzeRow(topic: topicName, partition: sink.rows.partition[i], offset: offsetOf(i),
-                         kafkaTimestampMs: sink.rows.kafkaTimestampMs[i], bronzeIngestionTimestampMicros: ingestionMicros(i),
+        let (s, j) = sink.rows.at(i)
+        return BronzeRow(topic: topicName, partition: s.partition[j], offset: offsetOf(i),
+                         kafkaTimestampMs: s.kafkaTimestampMs[j], bronzeIngestionTimestampMicros: ingestionMicros(i),
                          value: value(i))
     }
 
@@ -232,87 +268,28 @@ public final class SilverTable: MedallionTable {
     let bronze: BronzeTable
     let pool: StringPool
     let lists: StringListPool
-    /// Rows in segments of `segmentRows`: a segment holds the trade's
-    /// fields, the writer schema id and the Bronze row each row came from.
-    /// Committed segments older than the last `liveSegments` are sealed
-    /// (packed, zstd-compressed) and unpacked into a small cache when read
-    /// (Gold far behind, the checks, the export); readers never notice.
-    struct Rows: SinkRows {
-        /// A class, so that a read retains one reference rather than every column.
-        final class Segment {
-            var trades = TradeColumns()
-            var schemaId: [Int32] = []
-            var sourceRow: [UInt32] = []
-            var count: Int { trades.count }
-            func truncate(to n: Int) {
-                let k = count - n
-                trades.truncate(to: n); schemaId.removeLast(k); sourceRow.removeLast(k)
-            }
-            var byteCount: Int { trades.byteCount + schemaId.count * 8 }
+    /// Rows in `Segments` of 32,768: a segment holds the trade's fields, the
+    /// writer schema id and the Bronze row each row came from. Committed
+    /// segments older than the last `liveSegments` are sealed (packed,
+    /// zstd-compressed, spilled to disk) and unpacked into a small cache when
+    /// read (Gold far behind, the checks, the export); readers never notice.
+    final class Segment: SealableSegment {
+        var trades = TradeColumns()
+        var schemaId: [Int32] = []
+        var sourceRow: [UInt32] = []
+        init() {}
+        var count: Int { trades.count }
+        func truncate(to n: Int) {
+            let k = count - n
+            trades.truncate(to: n); schemaId.removeLast(k); sourceRow.removeLast(k)
         }
-        static let segmentRows = 1 << 15
-        static let liveSegments = 3
-        static let shift = segmentRows.trailingZeroBitCount
-        private(set) var live: [Segment?] = [Segment()]
-        private var sealed: [[UInt8]] = [[]]
-        private var firstUnsealed = 0
-        private let cache = SealedCache<Segment>()
-        private(set) var count = 0
-
-        /// Segment `k`, unpacked when sealed.
-        @inline(__always)
-        func segment(_ k: Int) -> Segment {
-            if let s = live[k] { return s }
-            return cache.segment(k) {
-                var u = SealedUnpacker(compressed: sealed[k])
-                let s = Segment()
-                s.trades = TradeColumns(unpacking: &u); s.schemaId = u.take(); s.sourceRow = u.take()
-                return s
-            }
-        }
-
-        /// The segment holding row `i` and the row's index in it.
-        @inline(__always)
-        func at(_ i: Int) -> (Segment, Int) { (segment(i >> Self.shift), i & (Self.segmentRows - 1)) }
-
-        mutating func append(_ t: Trade, pool: StringPool, lists: StringListPool, schemaId: Int32, sourceRow: UInt32) {
-            if live[live.count - 1]!.count == Self.segmentRows { live.append(Segment()); sealed.append([]) }
-            let k = live.count - 1
-            live[k]!.trades.append(t, pool: pool, lists: lists)
-            live[k]!.schemaId.append(schemaId); live[k]!.sourceRow.append(sourceRow)
-            count += 1
-        }
-
-        mutating func truncate(to n: Int) {
-            guard n < count else { return }
-            let segments = max(1, (n + Self.segmentRows - 1) >> Self.shift)
-            precondition(segments > firstUnsealed || n == 0 && firstUnsealed == 0, "only staged rows are truncated")
-            live.removeLast(live.count - segments); sealed.removeLast(sealed.count - segments)
-            live[segments - 1]!.truncate(to: n - (segments - 1) * Self.segmentRows)
-            count = n
-        }
-
-        /// Seals every full segment below row `committed` but the last `liveSegments`.
-        mutating func seal(committed: Int) {
-            let bound = min(committed >> Self.shift, live.count - Self.liveSegments)
-            while firstUnsealed < bound {
-                let s = live[firstUnsealed]!
-                var p = SealedPacker()
-                s.trades.pack(into: &p); p.put(s.schemaId); p.put(s.sourceRow)
-                sealed[firstUnsealed] = p.compressed()
-                live[firstUnsealed] = nil
-                firstUnsealed += 1
-            }
-        }
-
-        var byteCount: Int { live.reduce(0) { $0 + ($1?.byteCount ?? 0) } + sealed.reduce(0) { $0 + $1.count } }
-
-        /// Test only: see `SilverTable.testOnly_setSourceRow`.
-        mutating func testOnly_setSourceRow(_ i: Int, _ r: UInt32) {
-            precondition(live[i >> Self.shift] != nil, "a test rewrites rows of live segments only")
-            live[i >> Self.shift]!.sourceRow[i & (Self.segmentRows - 1)] = r
+        var heldBytes: Int { trades.byteCount + schemaId.count * 8 }
+        func pack(into p: inout SealedPacker) { trades.pack(into: &p); p.put(schemaId); p.put(sourceRow) }
+        init(unpacking u: inout SealedUnpacker) {
+            trades = TradeColumns(unpacking: &u); schemaId = u.take(); sourceRow = u.take()
         }
     }
+    typealias Rows = Segments<Segment>
     var sink = StagedSink<Rows>()
 
     init(name: TableName, exchange: ExchangeName, bronze: BronzeTable, pool: StringPool, lists: StringListPool) {
@@ -321,11 +298,16 @@ public final class SilverTable: MedallionTable {
 
     public var rowCount: Int { sink.committedRows }
     public var snapshots: [Snapshot] { sink.snapshots }
-    public var storageBytes: Int { sink.rows.byteCount }
+    public var storageBytes: Int { sink.rows.heldBytes }
+    /// Compressed bytes of sealed segments on disk.
+    public var spilledBytes: Int { sink.rows.spilledBytes }
 
     func stage(_ t: Trade, schemaId s: Int32, sourceRow r: Int) {
-        sink.rows.append(t, pool: pool, lists: lists, schemaId: s, sourceRow: UInt32(r))
-        if sink.rows.count & (Rows.segmentRows - 1) == 1 { sink.rows.seal(committed: sink.committedRows) }
+        let seg = sink.rows.tail()
+        seg.trades.append(t, pool: pool, lists: lists)
+        seg.schemaId.append(s); seg.sourceRow.append(UInt32(r))
+        sink.rows.didAppend()
+        sink.sealCommittedSegments()
     }
 
     func messageKey(_ i: Int) -> MessageKey { let (s, j) = sink.rows.at(i); return s.trades.messageId.key(j) }
@@ -574,8 +556,8 @@ extension BronzeTable {
     public func testOnly_duplicateRow(_ i: Int) {
         precondition(i < rowCount && sink.stagedCount == 0)
         let last = sink.snapshots.last!
-        let r = sink.rows
-        stage(partition: r.partition[i], position: r.position[i], kafkaTimestampMs: r.kafkaTimestampMs[i])
+        let (s, j) = sink.rows.at(i)
+        stage(partition: s.partition[j], position: s.position[j], kafkaTimestampMs: s.kafkaTimestampMs[j])
         _ = sink.commitStaged(queryId: last.queryId + "-corrupt", job: last.job, batchId: last.batchId,
                               batchTimestampMicros: sink.batchTimestamp(ofRow: i), at: last.committedAtMicros)
     }
@@ -583,7 +565,11 @@ extension BronzeTable {
 
 extension SilverTable {
     /// Points Silver row `i`'s lineage at another Bronze row (the row's fields stay).
-    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) { sink.rows.testOnly_setSourceRow(i, UInt32(bronzeRow)) }
+    public func testOnly_setSourceRow(_ i: Int, bronzeRow: Int) {
+        precondition(sink.rows.isLive(i >> Rows.shift), "a test rewrites rows of live segments only")
+        let (s, j) = sink.rows.at(i)
+        s.sourceRow[j] = UInt32(bronzeRow)
+    }
 }
 
 extension GoldTable {

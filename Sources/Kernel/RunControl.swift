@@ -20,6 +20,20 @@ public enum RunControl {
         return p
     }()
 
+    /// A folder to remove (rmdir: it must be empty) on the second Ctrl-C's
+    /// immediate exit, which skips `atexit`: the spill folder of sealed
+    /// segments. A pointer allocated before the handler is installed.
+    nonisolated(unsafe) static let folderToRemove: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
+        p.initialize(to: nil)
+        return p
+    }()
+
+    /// Names the folder the second Ctrl-C removes (see `folderToRemove`).
+    public static func setFolderToRemoveAtExit(_ path: String) {
+        folderToRemove.pointee = strdup(path)
+    }
+
     /// Called at every checkpoint with the virtual time done and the total.
     nonisolated(unsafe) public static var observer: ((_ done: Micros, _ total: Micros) -> Void)?
 
@@ -27,8 +41,12 @@ public enum RunControl {
     /// at the next checkpoint); a second one ends the process at once.
     public static func installInterruptHandler() {
         _ = interruptFlag
+        _ = folderToRemove
         signal(SIGINT) { _ in
-            if RunControl.interruptFlag.pointee != 0 { _exit(130) }
+            if RunControl.interruptFlag.pointee != 0 {
+                if let p = RunControl.folderToRemove.pointee { rmdir(p) }
+                _exit(130)
+            }
             RunControl.interruptFlag.pointee = 1
         }
         // A parent may have blocked SIGINT (a process launcher's mask is inherited).

@@ -167,7 +167,7 @@ struct BenchEngine: ParsableCommand {
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         var rss = Self.peakRSSBytes()
         let engineRSS = rss, residentAfterEngine = Self.currentRSSBytes()
-        let breakdown = pipeline.memoryBreakdown
+        let breakdown = pipeline.memoryBreakdown, spilled = pipeline.spilledBytes
         var checkSeconds = 0.0, checksPassed = true
         if checks {
             let t0 = clock.now
@@ -215,6 +215,7 @@ struct BenchEngine: ParsableCommand {
             if memory {
                 print("  resident after engine  \(residentAfterEngine >> 20) MiB; held by structure (MiB):")
                 for (name, bytes) in breakdown { print("    \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(bytes >> 20)") }
+                print("  sealed, spilled to disk \(spilled >> 20) MiB (compressed; not resident)")
             }
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
@@ -225,6 +226,7 @@ struct BenchEngine: ParsableCommand {
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",
                 "\"day_wall_seconds\":\(fmt(dayWall))", "\"peak_rss_bytes\":\(rss)", "\"table_storage_bytes\":\(tableBytes)",
                 "\"targets_met\":\(targets.allSatisfy { $0.1 })", "\"engine_peak_rss_bytes\":\(engineRSS)",
+                "\"spilled_bytes\":\(spilled)",
             ] + (checks ? ["\"checks_passed\":\(checksPassed)", "\"check_seconds\":\(fmt(checkSeconds))"] : [])
             print("{" + parts.sorted().joined(separator: ",") + "}")
         }

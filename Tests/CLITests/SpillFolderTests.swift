@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Sealed segments spill to `$TMPDIR/medallion-sim-<pid>`; whatever way the
+/// command ends (done, or Ctrl-C once or twice), nothing is left there.
+@Suite struct SpillFolderTests {
+    @Test func aBenchThatSpilledLeavesNothingBehind() async throws {
+        let tmp = try CLI.temporaryDirectory("spill")
+        let r = try await CLI.run(["bench", "engine", "--hours", "1", "--threads", "1", "--format", "json"],
+                                  environment: ["TMPDIR": tmp])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((json["spilled_bytes"] as? Int ?? 0) > 0, "nothing spilled: \(r.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+
+    /// A run at production rates, interrupted once its spill folder exists:
+    /// the first Ctrl-C stops it at the next checkpoint (exit through
+    /// `atexit`), a second one at once (the signal handler removes the folder).
+    @Test(arguments: [1, 2]) func ctrlCAfterASpillRemovesTheFolder(interrupts: Int) throws {
+        let tmp = try CLI.temporaryDirectory("spill")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["run", "baseline", "--set", "duration=1d", "--set", "exchanges.binance.rate_multiplier=1"]
+        p.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = tmp
+        p.environment = env
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice; p.standardError = err
+        try p.run()
+        let folder = tmp + "/medallion-sim-\(p.processIdentifier)"
+        // Blocking sleeps (see HostileInputTests.ctrlCStopsALongRunCleanly).
+        var waited = 0
+        while p.isRunning, !FileManager.default.fileExists(atPath: folder), waited < 3_000 {
+            usleep(100_000); waited += 1
+        }
+        #expect(p.isRunning && FileManager.default.fileExists(atPath: folder), "the run never spilled")
+        for _ in 0..<interrupts { p.interrupt() }
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "\(String(decoding: e, as: UTF8.self))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+}
