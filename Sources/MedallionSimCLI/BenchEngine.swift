@@ -13,7 +13,8 @@ import Darwin
 
 /// `medallion-sim bench engine`: a simulated day (or `--hours H`) at
 /// production rates through all five jobs on the simulation thread (Silver
-/// decoding large batches on `--threads`), with every trade
+/// decoding large batches on `--threads`, and from 2 threads on, the traffic
+/// generated and encoded ahead on a thread of its own: `BenchFeed`), with every trade
 /// Avro-encoded into Kafka and decoded by Silver. Reports end-to-end trades/s,
 /// simulated time per wall time and peak RSS. Wall-clock time is read here
 /// and nowhere in the simulation.
@@ -25,7 +26,7 @@ struct BenchEngine: ParsableCommand {
 
     @OptionGroup var traffic: BenchTraffic
 
-    @Option(help: "Threads Silver decodes large batches on (default: the machine's cores; 1 keeps the engine on one core).")
+    @Option(help: "Threads Silver decodes large batches on; from 2, the traffic is also generated on a thread of its own (default: the machine's cores; 1 keeps everything on one thread).")
     var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     @Flag(help: "Also run the oracle's checks on the run (as `run` does, without ground truth), timed and measured apart.")
@@ -34,87 +35,14 @@ struct BenchEngine: ParsableCommand {
     @Flag(help: "Print the engine's memory by structure after the run.")
     var memory = false
 
+    @Flag(help: "Also print an FNV-1a 64 digest of every Kafka record: the same for any --threads.")
+    var digest = false
+
     /// Simulated hours of traffic (the jobs then get 10 more minutes to drain): 24 by default, at most 168.
     var hours: Int { traffic.hours ?? 24 }
     func validate() throws {
         try traffic.check(hours: hours, max: 168)
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64 (got \(threads)).") }
-    }
-
-    /// Production-like traffic, generated second by second on the run's own
-    /// scheduler (so Kafka fills as virtual time goes, as with the real
-    /// feeds): Binance ~60 trades/s over 3 partitions keyed by symbol, Kraken
-    /// ~1.5 trades/s on 1 partition; every trade a real V2 Avro message.
-    final class Generator {
-        let cluster: KafkaCluster
-        let encoder: TradeEncoder
-        var rng: RandomStream
-        var produced = 0
-        var encodeSeconds = 0.0
-        static let binanceSymbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "DOGEUSDT"]
-        static let krakenSymbols = ["BTC/USD", "ETH/USD", "SOL/USD"]
-
-        init(cluster: KafkaCluster, registry: SchemaRegistry, seed: UInt64) throws {
-            self.cluster = cluster
-            encoder = try TradeEncoder(registry: registry, schemaId: TradeSchemas.v2Id)
-            rng = RandomStreams(seed: seed).stream("bench.engine.feed")
-        }
-
-        /// A random (version 4) UUID, formatted without per-character appends:
-        /// the generator must not be what the benchmark measures.
-        static func uuid(_ rng: inout RandomStream) -> String {
-            let hi = (rng.nextUInt64() & ~0xF000) | 0x4000
-            let lo = (rng.nextUInt64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-            return String(unsafeUninitializedCapacity: 36) { buf in
-                let hex: StaticString = "0123456789abcdef"
-                var j = 0
-                for k in 0..<32 {
-                    if k == 8 || k == 12 || k == 16 || k == 20 { buf[j] = UInt8(ascii: "-"); j += 1 }
-                    let word = k < 16 ? hi : lo
-                    buf[j] = hex.utf8Start[Int((word >> UInt64(60 - 4 * (k % 16))) & 0xF)]; j += 1
-                }
-                return 36
-            }
-        }
-
-        /// Appends the trades of the second starting at `t`.
-        func second(_ t: Micros) {
-            let clock = ContinuousClock()
-            let started = clock.now
-            for (exchange, perSecond) in [(ExchangeName.binance, 60.0), (.kraken, 1.5)] {
-                let topic = cluster.topic(exchange.topic)!
-                let n = Int(rng.poisson(mean: perSecond))
-                var offsets = (0..<n).map { _ in rng.uniform(in: 0...(Time.microsPerSecond - 1)) }
-                offsets.sort()
-                let symbols = exchange == .binance ? Self.binanceSymbols : Self.krakenSymbols
-                for o in offsets {
-                    let at = t + o
-                    let s = Int(rng.uniform(below: UInt64(symbols.count)))
-                    let symbol = symbols[s]
-                    let quote = exchange == .binance ? "USDT" : "USD"
-                    var trade = Trade(messageId: Self.uuid(&rng), tradeId: String(rng.uniform(in: 1_000_000_000...9_999_999_999)),
-                                      symbol: symbol, exchange: exchange.rawValue,
-                                      timestampMicros: at - rng.uniform(in: 0...1_500_000),
-                                      price: Decimal8(units: rng.uniform(in: 100_000_000...7_000_000_000_000)),
-                                      quantity: Decimal8(units: rng.uniform(in: 10_000...100_000_000)),
-                                      currency: quote, side: rng.chance(.percent(50)) ? .buy : .sell,
-                                      sourceSequence: Int64(produced), ingestionTimestampMicros: at)
-                    if exchange == .binance {
-                        trade.vendorData = ["is_best_match": "true", "m": rng.chance(.percent(50)) ? "true" : "false"]
-                    } else {
-                        trade.tradeConditions = rng.chance(.percent(20)) ? ["market"] : ["limit"]
-                    }
-                    trade.platformSequence = Int64(produced)
-                    let bytes = encoder.encode(trade)
-                    let key = Array(symbol.utf8)
-                    let p = Int(KafkaPartitioner.partition(forKey: key, partitionCount: topic.partitionCount))
-                    topic.partitions[p].append(key: key, value: bytes, timestampMs: at / 1_000, appendedAtMicros: at)
-                    produced += 1
-                }
-            }
-            let d = clock.now - started
-            encodeSeconds += Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
     }
 
     /// Resident memory now (Linux `/proc/self/statm`; 0 where unavailable).
@@ -147,10 +75,13 @@ struct BenchEngine: ParsableCommand {
         cluster.createTopic(ExchangeName.binance.topic, partitions: 3)
         cluster.createTopic(ExchangeName.kraken.topic, partitions: 1)
         let scheduler = EventScheduler(clock: VirtualClock(start: start))
-        let generator = try Generator(cluster: cluster, registry: registry, seed: traffic.seed)
+        // On 2 threads or more, the traffic is generated and encoded on a
+        // thread of its own, up to 256 simulated seconds ahead.
+        let generator = try BenchFeed(cluster: cluster, registry: registry, seed: traffic.seed, start: start, end: feedEnd,
+                                      ahead: threads > 1 ? 256 : nil)
         // One event per simulated second, ahead of the engine's events at that time.
         func feed(_ t: Micros) {
-            generator.second(t)
+            generator.append(second: t)
             if t + Time.microsPerSecond < feedEnd {
                 scheduler.schedule(at: t + Time.microsPerSecond, priority: 0) { feed($0) }
             }
@@ -204,7 +135,8 @@ struct BenchEngine: ParsableCommand {
             print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, Silver decoding on \(threads) thread\(threads == 1 ? "" : "s"), seed \(traffic.seed)")
             print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(dlq), gold \(gold); batches \(batches)")
-            print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.encodeSeconds)) s)")
+            print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.generatorSeconds)) s"
+                  + (threads > 1 ? " on its own thread, waited for \(fmt(generator.waitedSeconds)) s)" : ")"))
             print("  trades/s end to end    \(Int(tradesPerSecond.rounded()))")
             print("  simulated/wall time    \(Int(ratio.rounded())) x  (24 h would take \(fmt(dayWall)) s)")
             print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB: "
@@ -217,17 +149,19 @@ struct BenchEngine: ParsableCommand {
                 for (name, bytes) in breakdown { print("    \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(bytes >> 20)") }
                 print("  sealed, spilled to disk \(spilled >> 20) MiB (compressed; not resident)")
             }
+            if digest { print("  Kafka records digest   \(String(BenchFeed.digest(cluster), radix: 16))  (FNV-1a 64)") }
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
                 "\"hours\":\(hours)", "\"seed\":\(traffic.seed)", "\"threads\":\(threads)", "\"trades\":\(produced)",
                 "\"bronze_rows\":\(bronze)", "\"silver_rows\":\(silver)", "\"dlq_rows\":\(dlq)", "\"gold_rows\":\(gold)",
-                "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.encodeSeconds))",
+                "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.generatorSeconds))",
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",
                 "\"day_wall_seconds\":\(fmt(dayWall))", "\"peak_rss_bytes\":\(rss)", "\"table_storage_bytes\":\(tableBytes)",
                 "\"targets_met\":\(targets.allSatisfy { $0.1 })", "\"engine_peak_rss_bytes\":\(engineRSS)",
                 "\"spilled_bytes\":\(spilled)",
-            ] + (checks ? ["\"checks_passed\":\(checksPassed)", "\"check_seconds\":\(fmt(checkSeconds))"] : [])
+            ] + (digest ? ["\"kafka_fnv1a64\":\"\(String(BenchFeed.digest(cluster), radix: 16))\""] : [])
+              + (checks ? ["\"checks_passed\":\(checksPassed)", "\"check_seconds\":\(fmt(checkSeconds))"] : [])
             print("{" + parts.sorted().joined(separator: ",") + "}")
         }
         if !consistent || !checksPassed { throw ChecksFailed() }

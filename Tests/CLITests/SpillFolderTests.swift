@@ -5,14 +5,25 @@ import TestSupport
 /// Sealed segments spill to `$TMPDIR/medallion-sim-<pid>`; whatever way the
 /// command ends (done, or Ctrl-C once or twice), nothing is left there.
 @Suite struct SpillFolderTests {
-    @Test func aBenchThatSpilledLeavesNothingBehind() async throws {
+    /// `bench engine` on one thread and on two (the traffic then generated
+    /// on a thread of its own, Silver decoding on two): the same Kafka
+    /// records, byte for byte, the same rows, batches and sealed bytes; and
+    /// nothing left in the spill folder's parent.
+    @Test func aBenchOnOneOrTwoThreadsIsTheSameAndLeavesNothingBehind() async throws {
         let tmp = try CLI.temporaryDirectory("spill")
-        let r = try await CLI.run(["bench", "engine", "--hours", "1", "--threads", "1", "--format", "json"],
-                                  environment: ["TMPDIR": tmp])
-        #expect(r.status == 0, "\(r.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        #expect((json["spilled_bytes"] as? Int ?? 0) > 0, "nothing spilled: \(r.stdout)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        var runs: [[String: Any]] = []
+        for threads in ["1", "2"] {
+            let r = try await CLI.run(["bench", "engine", "--hours", "1", "--threads", threads, "--digest", "--format", "json"],
+                                      environment: ["TMPDIR": tmp])
+            #expect(r.status == 0, "\(r.stderr)")
+            runs.append(try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        }
+        #expect((runs[0]["spilled_bytes"] as? Int ?? 0) > 0, "nothing spilled: \(runs[0])")
+        #expect((runs[0]["trades"] as? Int ?? 0) > 200_000)
+        for key in ["kafka_fnv1a64", "trades", "bronze_rows", "silver_rows", "gold_rows", "batches", "spilled_bytes"] {
+            #expect(runs[0][key].map { "\($0)" } == runs[1][key].map { "\($0)" }, "\(key)")
+        }
     }
 
     /// A run at production rates, interrupted once its spill folder exists:
