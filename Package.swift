@@ -37,7 +37,10 @@ let package = Package(
         // Deterministic kernel: virtual clock, scheduler, PRNG streams, exact values.
         .target(
             name: "Kernel",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+            dependencies: [
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
         ),
         // Avro trade codec (libavro) and zstd files (libzstd).
         .target(name: "Codec", dependencies: ["Kernel", "CAvro", "CZstd"]),
@@ -47,7 +50,7 @@ let package = Package(
         .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker", .product(name: "HeapModule", package: "swift-collections")]),
         // Captures of Kafka traffic (JSON Lines, a compact zstd format), Kafka log
         // segments, Spark exports of Bronze and Schema Registry exports.
-        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker", "CZstd", "CZlib"]),
+        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker", "CZstd", "CZlib", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Micro-batch runtime, checkpoints, Iceberg-style tables, the five jobs.
         .target(name: "Engine", dependencies: ["Kernel", "Codec", "Broker"]),
         // Scenario files (YAML) and the runner that wires feeds, broker and engine.
@@ -56,7 +59,7 @@ let package = Package(
             dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Yams"]
         ),
         // Independent oracle, golden files, reports.
-        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "CSQLite"]),
+        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "CSQLite", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Capacity planning: what-if sweeps, shards and their merge, reports.
         .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"]),
         // The `medallion-sim` command.

@@ -2,6 +2,7 @@ import Codec
 import Engine
 import Foundation
 import Kernel
+import OrderedCollections
 
 /// Tables as JSON Lines: one object per row, rows in table order (commit
 /// order, which the deterministic engine fixes). Gold follows its DDL: its 18
@@ -103,7 +104,7 @@ public enum TableExport {
             .string(UTCDateTime(micros: r.goldIngestionTimestampMicros).iso8601), .string(r.exchangeDate),
             int(Int64(r.exchangeHour)),
         ]
-        return OrderedJSON.object(Array(zip(goldColumns.map(\.name), values))).canonicalText
+        return OrderedJSON.object(OrderedDictionary(uniqueKeysWithValues: zip(goldColumns.map(\.name), values))).canonicalText
     }
 
     /// Per-partition row counts and digests, for goldens of runs too big to

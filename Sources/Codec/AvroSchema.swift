@@ -57,6 +57,8 @@ struct AvroSchemaGraph: Sendable {
             throw SchemaError(problem: "the schema is \(text.utf8.count) bytes, more than the limit of \(Self.maxSchemaBytes)")
         }
         let doc: OrderedJSON
+        // A repeated key is refused: libavro's parser keeps the last value,
+        // so a graph of any one of them could differ from what libavro reads.
         do { doc = try OrderedJSON.parse(text) } catch { throw SchemaError(problem: error.description) }
         root = try parse(doc, namespace: nil, depth: 0)
     }

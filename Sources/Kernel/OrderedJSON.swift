@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// The project's JSON reader: a document with object keys in declaration
 /// order and numbers kept as their text. The codec reads Avro schema
 /// declarations with it; `JSONValue` (the writer) is read back through it.
@@ -7,6 +9,13 @@
 /// writer schema resolves to the V2 trade. Why not Foundation: object keys
 /// keep their declaration order here, and the canonical text below must be
 /// the same on every platform.
+///
+/// A key repeated in one object is refused by `parse(_:)`: readers disagree
+/// about which value counts (libavro's JSON parser and Jackson keep the last,
+/// a scan for the first member finds the first), so a document with one is
+/// ambiguous. `parse(_:duplicateKeys:)` reads such documents for the inputs
+/// the project does not write itself and may hold one (Spark's progress
+/// JSON), keeping the last value as those readers do and reporting each repeat.
 public indirect enum OrderedJSON: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -14,24 +23,11 @@ public indirect enum OrderedJSON: Equatable, Sendable {
     case number(String)
     case string(String)
     case array([OrderedJSON])
-    /// Keys in declaration order.
-    case object([(String, OrderedJSON)])
-
-    public static func == (a: OrderedJSON, b: OrderedJSON) -> Bool {
-        switch (a, b) {
-        case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.number(x), .number(y)): return x == y
-        case let (.string(x), .string(y)): return x == y
-        case let (.array(x), .array(y)): return x == y
-        case let (.object(x), .object(y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        default: return false
-        }
-    }
+    /// Keys in declaration order, each once.
+    case object(OrderedDictionary<String, OrderedJSON>)
 
     public subscript(key: String) -> OrderedJSON? {
-        if case let .object(members) = self { return members.first(where: { $0.0 == key })?.1 }
+        if case let .object(members) = self { return members[key] }
         return nil
     }
 
@@ -45,15 +41,34 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         public var description: String { "invalid JSON at byte \(offset): \(problem)" }
     }
 
-    /// Parses one JSON document; trailing non-whitespace is an error.
-    /// With `rejectingDuplicateKeys`, a key repeated in one object is an error
-    /// at the repeated key.
-    public static func parse(_ text: String, rejectingDuplicateKeys: Bool = false) throws(ParseError) -> OrderedJSON {
-        var p = Parser(bytes: Array(text.utf8), rejectDuplicates: rejectingDuplicateKeys)
+    /// A key repeated in one object: the key and the byte offset of the repeat.
+    public struct DuplicateKey: Equatable, Sendable {
+        public let key: String
+        public let offset: Int
+    }
+
+    /// Parses one JSON document; trailing non-whitespace is an error, and so
+    /// is a key repeated in one object (at the repeated key).
+    public static func parse(_ text: String) throws(ParseError) -> OrderedJSON {
+        try parsed(text, refusingDuplicates: true).value
+    }
+
+    /// Parses one JSON document whose objects may repeat a key: the object
+    /// keeps the key where it first appeared with its last value (as
+    /// libavro's parser, Jackson and Python's `json` read it), and each
+    /// repeat is appended to `duplicateKeys`.
+    public static func parse(_ text: String, duplicateKeys: inout [DuplicateKey]) throws(ParseError) -> OrderedJSON {
+        let (value, repeats) = try parsed(text, refusingDuplicates: false)
+        duplicateKeys.append(contentsOf: repeats)
+        return value
+    }
+
+    private static func parsed(_ text: String, refusingDuplicates: Bool) throws(ParseError) -> (value: OrderedJSON, duplicates: [DuplicateKey]) {
+        var p = Parser(bytes: Array(text.utf8), refuseDuplicates: refusingDuplicates)
         let v = try p.value(depth: 0)
         p.skipWhitespace()
         guard p.i == p.bytes.count else { throw ParseError(offset: p.i, problem: "unexpected text after the document") }
-        return v
+        return (v, p.duplicates)
     }
 
     /// Compact text with keys in declaration order: whitespace-insensitive
@@ -91,7 +106,9 @@ public indirect enum OrderedJSON: Equatable, Sendable {
 
     private struct Parser {
         let bytes: [UInt8]
-        var rejectDuplicates = false
+        let refuseDuplicates: Bool
+        /// Repeated keys read when they are not refused.
+        var duplicates: [DuplicateKey] = []
         var i = 0
         /// Schemas nest a handful of levels; a bound keeps hostile input from
         /// overflowing the stack.
@@ -108,7 +125,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
             switch bytes[i] {
             case UInt8(ascii: "{"):
                 i += 1
-                var members: [(String, OrderedJSON)] = []
+                var members: OrderedDictionary<String, OrderedJSON> = [:]
                 skipWhitespace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {
@@ -116,13 +133,15 @@ public indirect enum OrderedJSON: Equatable, Sendable {
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw ParseError(offset: i, problem: "expected a key") }
                     let keyOffset = i
                     let k = try string()
-                    if rejectDuplicates && members.contains(where: { $0.0 == k }) {
-                        throw ParseError(offset: keyOffset, problem: "duplicate key '\(k)'")
+                    let repeated = members[k] != nil
+                    if repeated {
+                        if refuseDuplicates { throw ParseError(offset: keyOffset, problem: "duplicate key '\(k)'") }
+                        duplicates.append(DuplicateKey(key: k, offset: keyOffset))
                     }
                     skipWhitespace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw ParseError(offset: i, problem: "expected ':'") }
                     i += 1
-                    members.append((k, try value(depth: depth + 1)))
+                    members[k] = try value(depth: depth + 1)
                     skipWhitespace()
                     guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated object") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

@@ -119,7 +119,11 @@ public enum ProgressLogReader {
 
     static func record(_ text: String, file: String, line: Int) throws(InputError) -> ProgressRecord {
         let o: OrderedJSON
-        do { o = try OrderedJSON.parse(text) } catch {
+        // Spark writes the object, including users' observed metrics (rows
+        // whose column names need not be distinct): a repeated key is read
+        // as PySpark's `json` module reads it, the last value.
+        var repeated: [OrderedJSON.DuplicateKey] = []
+        do { o = try OrderedJSON.parse(text, duplicateKeys: &repeated) } catch {
             throw InputError(file: file, line: line + JSONReader.line(ofByte: error.offset, in: text) - 1,
                              problem: "invalid JSON: \(error.problem)")
         }

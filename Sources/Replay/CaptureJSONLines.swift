@@ -1,6 +1,7 @@
 import Codec
 import Foundation
 import Kernel
+import OrderedCollections
 
 // docs/REFERENCE.md §9's JSON Lines: the reader and the writer.
 
@@ -13,10 +14,10 @@ extension CaptureReader {
     /// One line's fields, read through the project's JSON reader (a key given
     /// twice is refused: which of the two would count is anyone's guess).
     struct Fields {
-        let members: [(String, OrderedJSON)]
+        let members: OrderedDictionary<String, OrderedJSON>
         let fail: (String) -> InputError
 
-        func value(_ key: String) -> OrderedJSON? { members.first { $0.0 == key }?.1 }
+        func value(_ key: String) -> OrderedJSON? { members[key] }
 
         func string(_ key: String) throws(InputError) -> String? {
             switch value(key) {
@@ -71,10 +72,9 @@ extension CaptureReader {
             if lineBytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             func fail(_ problem: String) -> InputError { InputError(file: file, line: lineNo, problem: problem) }
 
-            let members: [(String, OrderedJSON)]
+            let members: OrderedDictionary<String, OrderedJSON>
             do {
-                guard case .object(let m) = try OrderedJSON.parse(String(decoding: lineBytes, as: UTF8.self),
-                                                                  rejectingDuplicateKeys: true) else {
+                guard case .object(let m) = try OrderedJSON.parse(String(decoding: lineBytes, as: UTF8.self)) else {
                     throw fail("not a JSON object")
                 }
                 members = m
@@ -91,7 +91,7 @@ extension CaptureReader {
             default: throw fail("unknown type '\(type)' (expected schema or message)")
             }
             // Unknown keys are errors: a field we do not understand may change meaning.
-            if let unknown = members.map(\.0).filter({ !allowed.contains($0) }).sorted().first {
+            if let unknown = members.keys.filter({ !allowed.contains($0) }).sorted().first {
                 throw fail("unknown field '\(unknown)' in a \(type) line")
             }
             if type == "schema" {

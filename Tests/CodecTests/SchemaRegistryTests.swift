@@ -54,4 +54,21 @@ import Testing
         }
         #expect(r.versions(subject: "s").isEmpty)
     }
+
+    /// libavro keeps the last of a repeated key (here the string field), the
+    /// codec's schema graph would have read the first: the pre-scan would
+    /// check the bytes against a layout libavro does not read.
+    @Test func aSchemaWithARepeatedKeyIsRefused() {
+        let r = SchemaRegistry()
+        let twice = #"{"type":"record","name":"T","fields":[{"name":"x","type":"long"}],"fields":[{"name":"y","type":"string"}]}"#
+        do {
+            try r.register(subject: "s", schemaJSON: twice)
+            Issue.record("accepted a schema with two 'fields'")
+        } catch let e as SchemaRegistryError {
+            #expect(e.kind == .invalidSchema)
+            #expect(e.description.contains("duplicate key 'fields'"), "\(e)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
 }

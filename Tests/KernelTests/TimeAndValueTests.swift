@@ -92,3 +92,56 @@ import Testing
         #expect(v.pretty.hasPrefix("{\n  \"B\": {},\n  \"a\": [\n    null,"))
     }
 }
+
+@Suite struct JSONReaderTests {
+    @Test func readsWhatJSONValueWrites() throws {
+        let v = JSONValue.object(["s": .string("q\"\\\n\u{1}é€😀"), "i": .int(-42), "n": .null, "b": .bool(true),
+                                  "a": .array([.int(1), .array([]), .object([:])]), "x": .number("1.5e3")])
+        #expect(try JSONReader.parse(v.pretty, file: "t") == v)
+        #expect(try JSONReader.parse(v.compact, file: "t") == v)
+    }
+
+    @Test func aRepeatedKeyIsAnInputErrorAtItsLine() {
+        do {
+            _ = try JSONReader.parse("{\n\"a\": 1,\n\"a\": 2}", file: "dup.json")
+            Issue.record("duplicate key accepted")
+        } catch {
+            #expect(error.file == "dup.json" && error.line == 3, "\(error)")
+            #expect(error.problem == "invalid JSON: duplicate key 'a'", "\(error)")
+        }
+    }
+}
+
+@Suite struct OrderedJSONTests {
+    @Test func keysKeepTheirOrderAndTheTextComesBackTheSame() throws {
+        let text = #"{"z":1,"a":[true,null,"x\u0001"],"m":{"b":1.50,"a":-2e3}}"#
+        let v = try OrderedJSON.parse(" \n" + text + "\n")
+        #expect(v.canonicalText == text)
+        guard case .object(let o) = v else { Issue.record("not an object"); return }
+        #expect(Array(o.keys) == ["z", "a", "m"])
+        #expect(v["m"]?["b"] == .number("1.50"))
+        // Equality is order-sensitive, as the canonical text is.
+        #expect(try OrderedJSON.parse(#"{"a":1,"b":2}"#) != OrderedJSON.parse(#"{"b":2,"a":1}"#))
+    }
+
+    @Test func aRepeatedKeyIsRefusedAtTheRepeat() {
+        let text = #"{"a":{"k":1,"j":2,"k":3}}"#
+        do {
+            _ = try OrderedJSON.parse(text)
+            Issue.record("duplicate key accepted")
+        } catch {
+            #expect(error.problem == "duplicate key 'k'")
+            #expect(error.offset == 18)
+        }
+    }
+
+    @Test func theLenientReadKeepsTheLastValueWhereTheKeyFirstAppearedAndReportsEachRepeat() throws {
+        var repeats: [OrderedJSON.DuplicateKey] = []
+        let v = try OrderedJSON.parse(#"{"k":1,"j":2,"k":3,"o":{"k":4,"k":5}}"#, duplicateKeys: &repeats)
+        #expect(v.canonicalText == #"{"k":3,"j":2,"o":{"k":5}}"#)
+        #expect(repeats == [.init(key: "k", offset: 13), .init(key: "k", offset: 30)])
+        var none: [OrderedJSON.DuplicateKey] = []
+        _ = try OrderedJSON.parse(#"{"k":1,"o":{"k":2}}"#, duplicateKeys: &none)
+        #expect(none.isEmpty)
+    }
+}
