@@ -67,6 +67,8 @@ let package = Package(
             name: "MedallionSimCLI",
             dependencies: [
                 "Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "Checks", "Planning",
+                // libavro itself, for bench codec's raw baseline (BenchCodecBaseline.swift).
+                "CAvro",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

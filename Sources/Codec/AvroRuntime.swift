@@ -5,19 +5,20 @@ import CAvro
 /// The guarded allocator (Sources/CAvro/shim.h) must be installed before
 /// libavro allocates anything, so every codec type that touches libavro
 /// calls `AvroRuntime.ensureReady()` first; Swift initialises the global
-/// below exactly once, thread-safely.
-enum AvroRuntime {
+/// below exactly once, thread-safely. Public for the raw libavro baseline of
+/// `bench codec`, which must run on the same allocator.
+public enum AvroRuntime {
     private static let installed: Bool = {
         mav_install_allocator()
         return true
     }()
 
-    static func ensureReady() { _ = installed }
+    public static func ensureReady() { _ = installed }
 
     /// Parses a schema with libavro; nil when libavro refuses it. The caller
     /// composes the error message: `avro_strerror` is one process-wide buffer
     /// and not thread-safe in this build (docs/AVRO-LIBRARY.md).
-    static func parseSchema(_ json: String) -> avro_schema_t? {
+    public static func parseSchema(_ json: String) -> avro_schema_t? {
         ensureReady()
         var schema: avro_schema_t? = nil
         let rc = json.withCString { avro_schema_from_json_length($0, json.utf8.count, &schema) }

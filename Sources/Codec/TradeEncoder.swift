@@ -9,7 +9,9 @@ public struct TradeCodecError: Error, Equatable, Sendable, CustomStringConvertib
 
 /// Decimal(18,8) bytes without arrays: the hot paths of encode and decode
 /// must not allocate per field. Same encoding as `Decimal8.avroBytes`.
-enum DecimalBytes {
+/// `read` is public (and inlinable, as it is inlined here) for the raw
+/// libavro baseline of `bench codec`.
+public enum DecimalBytes {
     /// Writes the unscaled value as big-endian two's complement in the fewest
     /// bytes that keep the sign (Java's BigInteger.toByteArray) into `out`
     /// (8 bytes of room); returns the byte count.
@@ -30,8 +32,8 @@ enum DecimalBytes {
     /// bits saturate to Int64.max / Int64.min units: over decimal(18,8)
     /// precision either way, so Silver's validation rejects them as
     /// INVALID_PRICE / INVALID_QUANTITY instead of decode failing.
-    @inline(__always)
-    static func read(_ p: UnsafeRawBufferPointer) -> Int64? {
+    @inlinable @inline(__always)
+    public static func read(_ p: UnsafeRawBufferPointer) -> Int64? {
         guard let first = p.first else { return nil }
         if p.count <= 8 {
             var v: Int64 = first & 0x80 != 0 ? -1 : 0

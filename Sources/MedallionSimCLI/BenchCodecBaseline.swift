@@ -1,8 +1,12 @@
+import ArgumentParser
 import CAvro
+import Codec
 import Kernel
 
 /// The raw libavro calls the codec is built on, without the codec, so that
-/// `medallion-sim bench codec` can show what the Swift wrapper costs.
+/// `medallion-sim bench codec` can show what the Swift wrapper costs. It
+/// lives with the benchmark, not in the Codec module, which only lends it
+/// libavro's set-up (`AvroRuntime`) and the decimal reader the decoder uses.
 ///
 /// - `writeOnly`: `avro_value_write` of an already filled V2 value.
 /// - `setAndWrite`: every field set with libavro's setters from prepared C
@@ -21,7 +25,7 @@ import Kernel
 /// varied records as the decoder; by default they read the one record.
 ///
 /// Not thread-safe; one per benchmark thread.
-public final class RawAvroBaseline {
+final class RawAvroBaseline {
     private let schema: avro_schema_t
     private let iface: UnsafeMutablePointer<avro_value_iface_t>
     // Manually allocated, as in the codec: a class's stored `var` passed
@@ -42,20 +46,20 @@ public final class RawAvroBaseline {
     private let price: [UInt8], quantity: [UInt8]
     private let trade: Trade
     /// Bytes of the last write; checks that the baseline writes what the codec writes.
-    public private(set) var lastLength = 0
+    private(set) var lastLength = 0
 
-    public init(trade: Trade) throws {
+    init(trade: Trade) throws {
         AvroRuntime.ensureReady()
         guard let schema = AvroRuntime.parseSchema(TradeSchemas.v2JSON),
               let iface = avro_generic_class_from_schema(schema) else {
-            throw TradeCodecError(message: "libavro cannot build the V2 trade value")
+            throw ValidationError("libavro cannot build the V2 trade value")
         }
         self.schema = schema; self.iface = iface; self.trade = trade
         record = .allocate(capacity: 1); readRecord = .allocate(capacity: 1)
         f = .allocate(capacity: 15); rf = .allocate(capacity: 15)
         f.initialize(repeating: avro_value_t(), count: 15); rf.initialize(repeating: avro_value_t(), count: 15)
         guard avro_generic_value_new(iface, record) == 0, avro_generic_value_new(iface, readRecord) == 0 else {
-            throw TradeCodecError(message: "libavro cannot allocate the V2 trade value")
+            throw ValidationError("libavro cannot allocate the V2 trade value")
         }
         for i in 0..<15 { _ = mav_get_by_index(record, i, f + i); _ = mav_get_by_index(readRecord, i, rf + i) }
         out = .allocate(capacity: 1 << 16)
@@ -110,47 +114,47 @@ public final class RawAvroBaseline {
         } else { _ = mav_set_branch(f + 14, 0, &branch); _ = mav_set_null(&branch) }
     }
 
-    public func writeOnly() {
+    func writeOnly() {
         avro_writer_reset(writer)
         _ = avro_value_write(writer, record)
         lastLength = Int(avro_writer_tell(writer))
     }
 
-    public func setAndWrite() {
+    func setAndWrite() {
         setAll()
         writeOnly()
     }
 
-    public func readOnly() {
+    func readOnly() {
         body.withUnsafeBufferPointer { avro_reader_memory_set_source(reader, $0.baseAddress, Int64($0.count)) }
         _ = avro_value_read(reader, readRecord)
     }
 
     /// `avro_value_read` of `body` (a V2 record without the 5-byte header).
-    public func readOnly(_ body: UnsafeRawBufferPointer) {
+    func readOnly(_ body: UnsafeRawBufferPointer) {
         avro_reader_memory_set_source(reader, body.baseAddress?.assumingMemoryBound(to: CChar.self), Int64(body.count))
         _ = avro_value_read(reader, readRecord)
     }
 
     /// Returns a checksum of what was copied, so the work cannot be optimised away.
     @discardableResult
-    public func readAndCopy() -> Int {
+    func readAndCopy() -> Int {
         readOnly()
         return copyOut()
     }
 
     @discardableResult
-    public func readAndCopy(_ body: UnsafeRawBufferPointer) -> Int {
+    func readAndCopy(_ body: UnsafeRawBufferPointer) -> Int {
         readOnly(body)
         return copyOut()
     }
 
-    public func readIntoTrade() -> Trade {
+    func readIntoTrade() -> Trade {
         readOnly()
         return swiftValues()
     }
 
-    public func readIntoTrade(_ body: UnsafeRawBufferPointer) -> Trade {
+    func readIntoTrade(_ body: UnsafeRawBufferPointer) -> Trade {
         readOnly(body)
         return swiftValues()
     }
