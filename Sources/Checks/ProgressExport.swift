@@ -9,7 +9,7 @@ import Kernel
 public enum ProgressExport {
     /// (job, lines) for each job with at least one committed batch, in job order.
     public static func all(of p: Pipeline) -> [(job: String, lines: [String])] {
-        JobName.allCases.compactMap { job in
+        JobName.everyQuery.compactMap { job in
             let lines = SparkProgress.lines(pipeline: p, job: job)
             return lines.isEmpty ? nil : (job.rawValue, lines)
         }

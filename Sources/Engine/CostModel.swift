@@ -99,9 +99,10 @@ public struct CostProfile: Sendable, Equatable {
         self.name = name; self.jobs = jobs
     }
 
+    /// A DLQ query of `two_queries` runs in its Silver job's application: its profile.
     public subscript(job: JobName) -> JobProfile {
-        get { jobs[job]! }
-        set { jobs[job] = newValue }
+        get { jobs[job.application]! }
+        set { jobs[job.application] = newValue }
     }
 
     /// Every job free: batches take no virtual time. For semantic tests.

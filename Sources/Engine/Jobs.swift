@@ -124,16 +124,23 @@ final class SilverLogic: MicroBatchLogic {
     /// `silver_sinks: foreach_batch`: both writes are plain appends, never
     /// checked against the batch ids already committed.
     let appendOnly: Bool
+    /// Which of the two tables this query writes (`two_queries`: one each).
+    let writes: SilverWrites
     /// Below this many rows a batch is decoded on one thread: the hand-off costs more.
     static let parallelThreshold = 2_048
 
     init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decoders: [SilverDecoder],
-         appendOnly: Bool = false) {
+         appendOnly: Bool = false, writes: SilverWrites = .both) {
         precondition(!decoders.isEmpty)
         self.job = job; self.exchange = job.exchange!; self.bronze = bronze; self.silver = silver; self.dlq = dlq
         self.decoders = decoders
         self.appendOnly = appendOnly
-        self.sinkTables = [silver.name, dlq.name]
+        self.writes = writes
+        switch writes {
+        case .both: sinkTables = [silver.name, dlq.name]
+        case .silverOnly: sinkTables = [silver.name]
+        case .dlqOnly: sinkTables = [dlq.name]
+        }
     }
 
     convenience init(job: JobName, bronze: BronzeTable, silver: SilverTable, dlq: DlqTable, decode: @escaping SilverDecoder) {
@@ -218,12 +225,17 @@ final class SilverLogic: MicroBatchLogic {
         pendingDlq = DlqColumns()
         var valid = 0
         let start = Int(e.startOffsets[0]), end = Int(e.endOffsets[0])
+        // Every row is decoded and validated; a query writing one table keeps
+        // its rows and filters the others out (`two_queries`).
+        let keepValid = writes != .dlqOnly, keepInvalid = writes != .silverOnly
         func stage(_ r: Int, _ o: RowOutcome) {
             switch o {
             case .valid(let t, let schemaId):
+                guard keepValid else { return }
                 silver.stage(t, schemaId: schemaId, sourceRow: r)
                 valid += 1
             case .invalid(let reason, let message, let schemaId):
+                guard keepInvalid else { return }
                 pendingDlq.append(exchange: exchange, bronzeRow: r, reason: reason, message: message,
                                   schemaId: schemaId, writeTs: batchTs)
             case .fatal(let message):
@@ -237,7 +249,13 @@ final class SilverLogic: MicroBatchLogic {
             for r in start..<end { stage(r, outcome(r, decoders[0])) }
         }
         let n = Int(e.endOffsets[0] - e.startOffsets[0])
-        var out = BatchOutput(rowsIn: n, rowsOut: [valid, pendingDlq.count])
+        let rowsOut: [Int]
+        switch writes {
+        case .both: rowsOut = [valid, pendingDlq.count]
+        case .silverOnly: rowsOut = [valid]
+        case .dlqOnly: rowsOut = [pendingDlq.count]
+        }
+        var out = BatchOutput(rowsIn: n, rowsOut: rowsOut)
         out.taskFailure = taskFailure
         return out
     }
@@ -265,8 +283,22 @@ final class SilverLogic: MicroBatchLogic {
     }
 
     func batchCompleted(batchId: Int64) {}
-    func abandonBatch() { silver.sink.discardStaged(); pendingDlq = DlqColumns() }
+    /// Discards what this query staged (Silver's staging belongs to the query that writes Silver).
+    func abandonBatch() {
+        if writes != .dlqOnly { silver.sink.discardStaged() }
+        pendingDlq = DlqColumns()
+    }
     var stateKeys: Int { 0 }
+}
+
+/// Which of its two tables a Silver query writes.
+enum SilverWrites: Sendable, Equatable {
+    /// One query, two sinks (every value of `silver_sinks` but `two_queries`).
+    case both
+    /// `two_queries`: `valid.writeStream.toTable(silver_<x>_trades)`.
+    case silverOnly
+    /// `two_queries`: `invalid.writeStream.toTable(silver_dlq_trades)`.
+    case dlqOnly
 }
 
 // MARK: - Gold

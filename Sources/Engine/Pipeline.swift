@@ -46,6 +46,22 @@ public struct EngineConfig: Sendable {
         self.overrides = overrides; self.crashes = crashes; self.seed = seed
         self.watermarkDelayMicros = watermarkDelayMicros; self.retry = retry
     }
+
+    /// The queries a run starts: `jobs`, and with `silver_sinks: two_queries`
+    /// each Silver job's DLQ query, configured as its Silver job unless `jobs`
+    /// lists it.
+    public var queries: [JobConfig] {
+        guard silverSinks == .twoQueries else { return jobs }
+        var out = jobs
+        for jc in jobs where jc.job == .silverBinance || jc.job == .silverKraken {
+            let dlq = jc.job.sibling!
+            guard !jobs.contains(where: { $0.job == dlq }) else { continue }
+            var c = jc
+            c.job = dlq
+            out.append(c)
+        }
+        return out
+    }
 }
 
 /// The medallion pipeline on one `EventScheduler`: five queries, six tables.
@@ -91,6 +107,10 @@ public final class Pipeline {
     public init(cluster: KafkaCluster, config: EngineConfig, scheduler: EventScheduler? = nil,
                 decoders: (ExchangeName) -> SilverDecoder) {
         precondition(config.endMicros >= config.startMicros, "the run must end after it starts")
+        precondition(config.silverSinks == .twoQueries || !config.jobs.contains { $0.job.isDlqQuery },
+                     "a DLQ query runs only with silver_sinks two_queries")
+        var config = config
+        config.jobs = config.queries
         self.config = config
         self.cluster = cluster
         self.scheduler = scheduler ?? EventScheduler(clock: VirtualClock(start: config.startMicros))
@@ -113,14 +133,14 @@ public final class Pipeline {
                 let clock = self.scheduler.clock
                 logic = BronzeLogic(table: jc.job == .bronzeBinance ? bronzeBinance : bronzeKraken, cluster: cluster,
                                     failOnDataLoss: config.failOnDataLoss, now: { clock.now })
-            case .silverBinance:
-                logic = SilverLogic(job: .silverBinance, bronze: bronzeBinance, silver: silverBinance, dlq: dlq,
-                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.binance) },
-                                    appendOnly: config.silverSinks == .foreachBatch)
-            case .silverKraken:
-                logic = SilverLogic(job: .silverKraken, bronze: bronzeKraken, silver: silverKraken, dlq: dlq,
-                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(.kraken) },
-                                    appendOnly: config.silverSinks == .foreachBatch)
+            case .silverBinance, .silverKraken, .silverBinanceDlq, .silverKrakenDlq:
+                // two_queries: each query decodes every row with decoders of its own.
+                let binance = jc.job.exchange == .binance
+                let writes: SilverWrites = config.silverSinks != .twoQueries ? .both : jc.job.isDlqQuery ? .dlqOnly : .silverOnly
+                logic = SilverLogic(job: jc.job, bronze: binance ? bronzeBinance : bronzeKraken,
+                                    silver: binance ? silverBinance : silverKraken, dlq: dlq,
+                                    decoders: (0..<max(1, config.decodeThreads)).map { _ in decoders(binance ? .binance : .kraken) },
+                                    appendOnly: config.silverSinks == .foreachBatch, writes: writes)
             case .gold: logic = goldLogic
             }
             var idStream = streams.stream("engine.\(jc.job.rawValue).query-id")
@@ -151,6 +171,14 @@ public final class Pipeline {
     /// The persistent query id of a job (tags its snapshots).
     public func queryId(_ job: JobName) -> String? { queries[job]?.queryId }
 
+    /// Whether a query was up and is down now (killed or failed, not yet
+    /// restarted). A `two_queries` query shares its application's cores with
+    /// its sibling unless the sibling is down.
+    func isDown(_ job: JobName) -> Bool {
+        guard let q = queries[job] else { return true }
+        return q.runNumber > 0 && !q.running
+    }
+
     /// Batches counted behind so far, per job.
     public func batchesBehind(_ job: JobName) -> Int { queries[job]?.batchesBehind ?? 0 }
 
@@ -161,7 +189,7 @@ public final class Pipeline {
         precondition(!started, "start() called twice")
         started = true
         for plan in config.crashes { scheduleCrash(plan) }
-        for job in JobName.allCases {
+        for job in JobName.everyQuery {
             guard let q = queries[job] else { continue }
             q.start(at: max(q.config.startMicros ?? config.startMicros, scheduler.clock.now))
         }
@@ -205,7 +233,7 @@ public final class Pipeline {
     /// distinct threads one of them ran on (diagnostics, not an output).
     public var parallelDecode: (batches: Int, mostThreads: Int) {
         var batches = 0, most = 0
-        for job in [JobName.silverBinance, .silverKraken] {
+        for job in [JobName.silverBinance, .silverKraken] + JobName.dlqQueries {
             guard let s = queries[job]?.logic as? SilverLogic else { continue }
             batches += s.parallelBatches; most = max(most, s.mostThreadsInABatch)
         }
@@ -242,7 +270,7 @@ public final class Pipeline {
     public func finish() {
         guard !finished else { return }
         finished = true
-        for job in JobName.allCases { queries[job]?.finishRun(at: scheduler.clock.now) }
+        for job in JobName.everyQuery { queries[job]?.finishRun(at: scheduler.clock.now) }
     }
 
     // MARK: Callbacks from the queries

@@ -92,6 +92,11 @@ public enum SilverSinkMode: String, Sendable, CaseIterable, Equatable {
     /// The same, with the batch id written into each snapshot's summary and
     /// checked before appending.
     case foreachBatchIdempotent = "foreach_batch_idempotent"
+    /// One query per sink (`valid.writeStream.toTable(silver)` and
+    /// `invalid.writeStream.toTable(dlq)`): two queries per Silver job, each
+    /// with its own checkpoint, triggers and batches, each decoding every
+    /// Bronze row; both run in the job's application and share its cores.
+    case twoQueries = "two_queries"
 }
 
 /// Where a Kafka query with no checkpoint starts (`startingOffsets`; a

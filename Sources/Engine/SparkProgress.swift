@@ -95,9 +95,9 @@ public enum SparkProgress {
                     "maxOffsetsBehindLatest": .string(String(behind.max() ?? 0)),
                     "minOffsetsBehindLatest": .string(String(behind.min() ?? 0)),
                 ]))
-        case .silverBinance, .silverKraken, .gold:
+        case .silverBinance, .silverKraken, .silverBinanceDlq, .silverKrakenDlq, .gold:
             let tables: [TableName] = b.job == .gold ? [.silverBinance, .silverKraken]
-                : [b.job == .silverBinance ? .bronzeBinance : .bronzeKraken]
+                : [b.job.exchange == .binance ? .bronzeBinance : .bronzeKraken]
             for (k, t) in tables.enumerated() {
                 let rows = k < b.endOffsets.count ? b.endOffsets[k] - b.startOffsets[k] : 0
                 perSourceRows.append(rows)
@@ -128,7 +128,7 @@ public enum SparkProgress {
         }
         let written = b.sinks.reduce(0) { $0 + $1.rows }
         switch b.job {
-        case .silverBinance, .silverKraken:
+        case .silverBinance where b.sinks.count > 1, .silverKraken where b.sinks.count > 1:  // one query, two tables (two_queries: one each)
             o["sink"] = .object(["description": .string("ForeachBatchSink"), "numOutputRows": .int(-1)])
         default:
             o["sink"] = .object(["description": .string("IcebergSink[\(b.sinks.first?.table.rawValue ?? b.job.rawValue)]"),

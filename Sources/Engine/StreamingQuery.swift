@@ -247,7 +247,15 @@ final class StreamingQuery {
         inFlight!.lateRows = output.lateRows
         inFlight!.duplicateRows = output.duplicateRows
         inFlight!.eventTimeStats = output.eventTimeStats
-        let cost = ActiveCost(pipeline.config.overrides, job: job, table: nil, at: t)
+        // Overrides name the application's job. A two_queries query shares its
+        // application's executor cores with its sibling: both are triggered at
+        // the same aligned instants and read the same rows, so each gets half
+        // (at least one), unless the sibling is down.
+        let cost = ActiveCost(pipeline.config.overrides, job: job.application, table: nil, at: t)
+        var profile = self.profile
+        if pipeline.config.silverSinks == .twoQueries, let sibling = job.sibling, !pipeline.isDown(sibling) {
+            profile.executorCores = max(1, profile.executorCores / 2)
+        }
         var processing = profile.processingMicros(rowsIn: Int64(output.rowsIn),
                                                   rowsOut: Int64(output.rowsOut.reduce(0, +)),
                                                   stateKeys: Int64(inFlight!.stateKeys),
@@ -304,7 +312,7 @@ final class StreamingQuery {
             inFlight!.sinks[i].finishedAtMicros = now
             return afterSink(i, at: now)
         }
-        let cost = ActiveCost(pipeline.config.overrides, job: job, table: sinks[i], at: now)
+        let cost = ActiveCost(pipeline.config.overrides, job: job.application, table: sinks[i], at: now)
         let latency = profile.commitMicros(&commitRng, cost: cost)
         let fails = failureRng.chance(cost.failureProbability)
         let inc = incarnation

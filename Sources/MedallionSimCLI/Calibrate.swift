@@ -70,7 +70,7 @@ struct Calibrate: ParsableCommand {
         var jobs: [String: JobName] = [:]
         for m in jobMap {
             let parts = m.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let j = JobName(rawValue: parts[1]) else {
+            guard parts.count == 2, let j = JobName(rawValue: parts[1]), !j.isDlqQuery else {  // profiles hold the five
                 throw InputError(file: "--job", line: 0, problem: "expected QUERY=JOB with JOB one of \(JobName.allCases.map(\.rawValue).joined(separator: ", ")), got '\(m)'")
             }
             jobs[parts[0]] = j

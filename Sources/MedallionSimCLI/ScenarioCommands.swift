@@ -102,11 +102,13 @@ func printText(_ o: ScenarioOutcome, _ options: ScenarioOptions, golden: [Golden
 /// The per-job table of `run`, `check` and `replay`: batches, processing-time
 /// percentiles, headroom and batches behind.
 func printJobTable(_ jobs: [JobName: JobFigures]) {
-    print("  job              trigger  batches  p50 ms  p99 ms  max ms  min headroom  behind")
+    // 16 wide, wider for two_queries' DLQ queries (silver_binance_dlq).
+    let width = max(16, jobs.keys.map(\.rawValue.count).max() ?? 0)
+    print("  " + "job".padding(toLength: width + 1, withPad: " ", startingAt: 0) + "trigger  batches  p50 ms  p99 ms  max ms  min headroom  behind")
     for (job, f) in jobs.sorted(by: { $0.key < $1.key }) {
         let sorted = f.processingMicros.sorted()
         func c(_ v: Int64?) -> String { v.map { String($0 / 1_000) } ?? "-" }
-        let cols = [job.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0),
+        let cols = [job.rawValue.padding(toLength: width, withPad: " ", startingAt: 0),
                     pad(DurationParser.format(f.triggerMicros), 7), pad(String(f.batches), 8),
                     pad(c(percentile(sorted, 50)), 7), pad(c(percentile(sorted, 99)), 7), pad(c(sorted.last), 7),
                     pad(f.minHeadroomAfterStartup.map(formatSeconds) ?? "-", 13), pad(String(f.behind), 7)]

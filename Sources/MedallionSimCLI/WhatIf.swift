@@ -54,7 +54,7 @@ struct WhatIf: ParsableCommand {
         if let workers, workers < 1 || workers > WhatIfRunner.maxWorkers {
             throw ValidationError("--workers must be between 1 and \(WhatIfRunner.maxWorkers)")
         }
-        if let chartJob, JobName(rawValue: chartJob) == nil {
+        if let chartJob, JobName(rawValue: chartJob).map(\.isDlqQuery) ?? true {
             throw ValidationError("--chart-job: unknown job '\(chartJob)' (jobs: \(JobName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
     }

@@ -77,7 +77,7 @@ public enum Explorer {
             let k: Fault.Kind
             switch kind {
             case "crash":
-                k = .crash(job: pick(x.jobs), point: pick(CrashPoint.allCases),
+                k = .crash(job: pick(x.crashJobs(s.pipeline)), point: pick(CrashPoint.allCases),
                            restartAfterMicros: seconds(10 * Time.microsPerSecond, 3 * minute))
             case "late_backfill":
                 k = .lateBackfill(exchange: pick(exchanges), count: count, ageMicros: seconds(minute, 20 * minute))

@@ -109,7 +109,7 @@ public struct HeadroomOption: Equatable, Sendable {
             }
             guard micros >= 0 else { throw InputError(file: "--headroom", line: 0, problem: "'\(item)': negative") }
             if parts.count == 2 {
-                guard let job = JobName(rawValue: parts[0]) else {
+                guard let job = JobName(rawValue: parts[0]), !job.isDlqQuery else {  // judged: the five jobs
                     throw InputError(file: "--headroom", line: 0, problem: "'\(item)': unknown job '\(parts[0])' (jobs: \(JobName.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 o.perJob[job] = micros

@@ -18,10 +18,17 @@ public struct ExploreSettings: Equatable, Sendable {
     public var maxCount: Int = 40
     /// Upper bound of a drawn window (`for`).
     public var maxForMicros: Micros = 5 * Time.microsPerMinute
-    /// The jobs a crash may hit (default: all five).
+    /// The jobs a crash may hit (default: all five, and the two DLQ queries
+    /// under `silver_sinks: two_queries`; see `crashJobs`).
     public var jobs: [JobName] = JobName.allCases
 
     public init() {}
+
+    /// The jobs a crash may hit in a scenario with `pipeline`: `jobs`, and,
+    /// under `two_queries` when `jobs` is the default, the DLQ queries too.
+    public func crashJobs(_ pipeline: PipelineSettings) -> [JobName] {
+        pipeline.silverSinks == .twoQueries && jobs == JobName.allCases ? JobName.everyQuery : jobs
+    }
 
     /// Every kind the explorer can draw, in a fixed order.
     public static let allKinds = ["crash", "late_backfill", "duplicates", "malformed", "slow_commits",
@@ -33,7 +40,7 @@ public struct ExploreSettings: Equatable, Sendable {
     public static let defaultKinds = allKinds.filter { $0 != "checkpoint_lost" }
     static let keys = ["kinds", "max_faults", "from", "until", "max_count", "max_for", "jobs"]
 
-    static func parse(_ node: YAMLNode, duration: Micros) throws(InputError) -> ExploreSettings {
+    static func parse(_ node: YAMLNode, duration: Micros, pipeline: PipelineSettings = PipelineSettings()) throws(InputError) -> ExploreSettings {
         var x = ExploreSettings()
         if case .scalar(let s) = node.node, s.string.isEmpty || s.string == "~" { return x }  // `explore:` alone
         let m = try node.mapping(allowed: keys)
@@ -72,6 +79,9 @@ public struct ExploreSettings: Equatable, Sendable {
                 let name = try j.string()
                 guard let job = JobName(rawValue: name) else {
                     throw j.error("unknown job '\(name)'" + YAMLNode.suggestion(name, JobName.allCases.map(\.rawValue)))
+                }
+                if job.isDlqQuery && pipeline.silverSinks != .twoQueries {
+                    throw j.error(ScenarioParser.dlqQueryOnlyWithTwoQueries(job, pipeline.silverSinks))
                 }
                 if !jobs.contains(job) { jobs.append(job) }
             }

@@ -42,7 +42,8 @@ public enum ProfileLoader {
         let jobsNode = try m.required("jobs")
         var jobs: [JobName: JobProfile] = [:]
         for (key, node) in try jobsNode.freeMapping() {
-            guard let job = JobName(rawValue: key) else {
+            // A two_queries DLQ query has its Silver job's profile (one application): not a key here.
+            guard let job = JobName(rawValue: key), !job.isDlqQuery else {
                 throw node.error("unknown job '\(key)'" + YAMLNode.suggestion(key, JobName.allCases.map(\.rawValue)))
             }
             jobs[job] = try jobProfile(node)

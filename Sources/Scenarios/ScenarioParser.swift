@@ -103,20 +103,35 @@ public enum ScenarioParser {
                 s.exchanges[e] = try exchangeSettings(node)
             }
         }
+        // First: whether the two_queries DLQ queries exist decides which job names are valid.
+        if let e = m["pipeline"] { s.pipeline = try PipelineSettings.parse(e) }
+        let twoQueries = s.pipeline.silverSinks == .twoQueries
         if let jobs = m["jobs"] {
             for (key, node) in try jobs.freeMapping() {
                 guard let j = JobName(rawValue: key) else {
                     throw node.error("unknown job '\(key)'" + YAMLNode.suggestion(key, JobName.allCases.map(\.rawValue)))
                 }
+                if j.isDlqQuery && !twoQueries { throw node.error(Self.dlqQueryOnlyWithTwoQueries(j, s.pipeline.silverSinks)) }
                 s.jobs[j] = try jobSettings(node)
             }
         }
         if let faults = m["faults"] {
-            for f in try faults.sequence() { s.faults.append(try fault(f, duration: s.durationMicros)) }
+            for f in try faults.sequence() {
+                let fault = try fault(f, duration: s.durationMicros)
+                if case .crash(let job, _, _) = fault.kind, job.isDlqQuery, !twoQueries {
+                    let jobNode = try f.freeMapping().first { $0.key == "job" }?.value ?? f
+                    throw jobNode.error(Self.dlqQueryOnlyWithTwoQueries(job, s.pipeline.silverSinks))
+                }
+                s.faults.append(fault)
+            }
         }
-        if let e = m["expect"] { s.expect = try expectations(e) }
-        if let e = m["pipeline"] { s.pipeline = try PipelineSettings.parse(e) }
-        if let e = m["explore"] { s.explore = try ExploreSettings.parse(e, duration: s.durationMicros) }
+        if let e = m["expect"] {
+            s.expect = try expectations(e)
+            let named = [s.expect.minHeadroomMicros.map(\.0), s.expect.maxHeadroomMicros.map(\.0),
+                         s.expect.maxBatchesBehind.map(\.0), s.expect.minBatchesBehind.map(\.0)].joined()
+            if !twoQueries, let j = named.first(where: \.isDlqQuery) { throw e.error(Self.dlqQueryOnlyWithTwoQueries(j, s.pipeline.silverSinks)) }
+        }
+        if let e = m["explore"] { s.explore = try ExploreSettings.parse(e, duration: s.durationMicros, pipeline: s.pipeline) }
         let messages = Limits.estimatedMessages(s)
         if messages > Limits.maxMessages {
             // Blame the busiest exchange's rate_multiplier when it is set, else the duration.
@@ -167,6 +182,11 @@ public enum ScenarioParser {
         if let v = m["segment"] { x.segmentMicros = try v.duration(atMost: Limits.maxRetention, atLeast: Time.microsPerMilli) }
         if let v = m["segment_bytes"] { x.segmentBytes = try v.int(in: 1...Limits.maxRetentionBytes) }
         return x
+    }
+
+    static func dlqQueryOnlyWithTwoQueries(_ j: JobName, _ mode: SilverSinkMode) -> String {
+        "job '\(j.rawValue)' exists only with pipeline.silver_sinks: two_queries (it is \(j.application.rawValue)'s query "
+            + "writing the DLQ); with silver_sinks \(mode.rawValue), \(j.application.rawValue) is one query writing both tables"
     }
 
     static func jobSettings(_ node: YAMLNode) throws(InputError) -> JobSettings {

@@ -103,11 +103,14 @@ public enum ScenarioRunner {
     }
 
     public static func engineConfig(_ s: Scenario, profile: CostProfile) -> EngineConfig {
-        let jobs = JobName.allCases.map { job -> JobConfig in
-            let x = s.jobs[job]
-            return JobConfig(job: job, triggerMicros: x?.triggerMicros, executorCores: x?.cores,
-                             maxOffsetsPerTrigger: x?.maxOffsetsPerTrigger,
-                             startMicros: x?.startAtMicros.map { s.startMicros + $0 })
+        // two_queries: a DLQ query the scenario configures takes its Silver
+        // job's settings for what it leaves out (else the engine copies them).
+        let dlq = s.pipeline.silverSinks == .twoQueries ? JobName.dlqQueries.filter { s.jobs[$0] != nil } : []
+        let jobs = (JobName.allCases + dlq).map { job -> JobConfig in
+            let x = s.jobs[job], app = job.isDlqQuery ? s.jobs[job.application] : nil
+            return JobConfig(job: job, triggerMicros: x?.triggerMicros ?? app?.triggerMicros, executorCores: x?.cores ?? app?.cores,
+                             maxOffsetsPerTrigger: x?.maxOffsetsPerTrigger ?? app?.maxOffsetsPerTrigger,
+                             startMicros: (x?.startAtMicros ?? app?.startAtMicros).map { s.startMicros + $0 })
         }
         var overrides: [CostOverride] = []
         var crashes: [CrashPlan] = []

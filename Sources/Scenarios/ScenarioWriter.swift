@@ -34,7 +34,7 @@ public enum ScenarioWriter {
                     x.segmentMicros.map { "segment: \(d($0))" },
                     x.segmentBytes.map { "segment_bytes: \($0)" }]
         }
-        out += section("jobs", JobName.allCases.filter { s.jobs[$0] != nil }, name: \.rawValue,
+        out += section("jobs", JobName.everyQuery.filter { s.jobs[$0] != nil }, name: \.rawValue,
                        whenEmpty: { "trigger: \(d($0.defaultTriggerMicros))" }) { j in
             let x = s.jobs[j]!
             return [x.triggerMicros.map { "trigger: \(d($0))" },

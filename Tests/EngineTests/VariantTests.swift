@@ -245,3 +245,90 @@ import Testing
     }
 }
 
+extension VariantTests {
+    // MARK: two_queries
+
+    /// The feed of `run` (60 trades, every 7th malformed) with silver_sinks
+    /// two_queries: silver_binance writes Silver, silver_binance_dlq the DLQ.
+    static func twoQueries(crash: CrashPlan? = nil, costs: CostProfile = profile(commitMicros: Time.millis(100)),
+                           mode: SilverSinkMode = .twoQueries) -> Pipeline {
+        let c = makeCluster()
+        for i in 0..<60 {
+            if i % 7 == 3 { produce(c, .binance, at: T0 + sec(Int64(i)), value: [9, 9]) }
+            else { produceTrade(c, .binance, id: UInt64(i + 1), at: T0 + sec(Int64(i))) }
+        }
+        var cfg = EngineConfig(startMicros: T0, endMicros: T0 + sec(120), jobs: jobs, profile: costs,
+                               crashes: crash.map { [$0] } ?? [], seed: 7)
+        cfg.silverSinks = mode
+        let p = Pipeline(cluster: c, config: cfg, decoders: { _ in FakeWire.decode })
+        p.run()
+        return p
+    }
+
+    static let malformed = Array(stride(from: 3, to: 60, by: 7))
+    static let valid = (0..<60).filter { $0 % 7 != 3 }
+
+    @Test func twoQueriesEachDecodeEveryRowAndWriteOneTable() {
+        let p = Self.twoQueries()
+        // The DLQ query is configured as its Silver job, and is a query of its own.
+        #expect(p.config.jobs.first { $0.job == .silverBinanceDlq }?.triggerMicros == sec(10))
+        #expect(p.queryId(.silverBinanceDlq) != nil && p.queryId(.silverBinanceDlq) != p.queryId(.silverBinance))
+        #expect(p.batches(.silverBinance).allSatisfy { $0.sinks.map(\.table) == [.silverBinance] })
+        #expect(p.batches(.silverBinanceDlq).allSatisfy { $0.sinks.map(\.table) == [.silverDlq] })
+        // Each query read (and decoded) every Bronze row.
+        for job in [JobName.silverBinance, .silverBinanceDlq] {
+            #expect(p.committed(job).reduce(0) { $0 + $1.rowsIn } == 60, "\(job)")
+        }
+        #expect(Self.silverSources(p) == Self.valid && Self.dlqSources(p) == Self.malformed)
+        #expect(p.dlq.snapshots.allSatisfy { $0.queryId == p.queryId(.silverBinanceDlq) })
+        // Its own progress, an Iceberg sink of one table.
+        let progress = SparkProgress.lines(pipeline: p, job: .silverBinanceDlq)
+        #expect(!progress.isEmpty && progress.allSatisfy { $0.contains("IcebergSink[silver_dlq_trades]") })
+    }
+
+    /// A crash of one query before its commit log re-runs that query's batch
+    /// only; its sink skips the batch id it holds, so nothing is duplicated.
+    @Test(arguments: [JobName.silverBinance, .silverBinanceDlq])
+    func aCrashOfOneQueryRerunsOnlyItsOwnBatch(job: JobName) {
+        let crash = CrashPlan(job: job, atMicros: T0 + sec(25), point: .beforeCommitLog, restartAfterMicros: sec(5))
+        let p = Self.twoQueries(crash: crash)
+        let rerun = p.batches(job).filter(\.isReplay)
+        #expect(rerun.count == 1 && rerun[0].sinks[0].outcome == .skippedAlreadyCommitted)
+        let other = job.sibling!
+        #expect(p.batches(other).allSatisfy { $0.runNumber == 1 && !$0.isReplay })
+        #expect(p.processRuns.filter { $0.job == other }.count == 1 && p.processRuns.filter { $0.job == job }.count == 2)
+        #expect(Self.silverSources(p) == Self.valid && Self.dlqSources(p) == Self.malformed)
+    }
+
+    /// The DLQ query killed for good: Silver goes on with every valid row, the
+    /// dead letters after the DLQ query's last commit are nowhere.
+    @Test func aStoppedDlqQueryStrandsItsRowsWhileSilverGoesOn() {
+        let crash = CrashPlan(job: .silverBinanceDlq, atMicros: T0 + sec(25), point: .immediately, restartAfterMicros: nil)
+        let p = Self.twoQueries(crash: crash)
+        #expect(Self.silverSources(p) == Self.valid)
+        let readTo = p.committed(.silverBinanceDlq).map { Int($0.endOffsets[0]) }.max() ?? 0
+        #expect(readTo < 26 && Self.dlqSources(p) == Self.malformed.filter { $0 < readTo })
+        #expect(p.committed(.silverBinance).last!.endOffsets[0] == 60)
+    }
+
+    /// The two queries share the application's cores: while both are up each
+    /// batch's CPU work runs on half of them; once the DLQ query is down, the
+    /// Silver query has them all again. One query (the design) decodes once on all.
+    @Test func theTwoQueriesShareTheApplicationsCores() {
+        var costs = profile()
+        costs[.silverBinance].decodeNanosPerRecord = 100_000_000   // 100 ms a row, CPU
+        costs[.silverBinance].executorCores = 2
+        func perRow(_ p: Pipeline, _ job: JobName, _ during: (Micros) -> Bool) -> Set<Micros> {
+            Set(p.committed(job).filter { $0.rowsIn > 0 && during($0.startMicros) }.map { $0.processingMicros! / Int64($0.rowsIn) })
+        }
+        let one = Self.twoQueries(costs: costs, mode: .idempotent)
+        #expect(perRow(one, .silverBinance) { _ in true } == [50_000])
+        let two = Self.twoQueries(costs: costs)
+        #expect(perRow(two, .silverBinance) { _ in true } == [100_000])
+        #expect(perRow(two, .silverBinanceDlq) { _ in true } == [100_000])
+        let crash = CrashPlan(job: .silverBinanceDlq, atMicros: T0 + sec(25), point: .immediately, restartAfterMicros: nil)
+        let alone = Self.twoQueries(crash: crash, costs: costs)
+        #expect(perRow(alone, .silverBinance) { $0 < T0 + sec(25) } == [100_000])
+        #expect(perRow(alone, .silverBinance) { $0 > T0 + sec(25) } == [50_000])
+    }
+}

@@ -44,6 +44,30 @@ import Testing
         #expect(Explorer.schedule(Self.base, seed: 10, index: 0).faults != Explorer.schedule(Self.base, seed: 9, index: 0).faults)
     }
 
+    /// Under `silver_sinks: two_queries` the explorer's crashes hit the DLQ
+    /// queries too, and the schedule it writes parses back (the DLQ job names
+    /// are valid there); on the design they never appear.
+    @Test func underTwoQueriesCrashesHitTheDlqQueriesToo() throws {
+        func crashed(_ s: Scenario) -> Set<JobName> {
+            var jobs = Set<JobName>()
+            for i in 0..<200 {
+                for f in Explorer.schedule(s, seed: 3, index: i).faults {
+                    if case .crash(let job, _, _) = f.kind { jobs.insert(job) }
+                }
+            }
+            return jobs
+        }
+        var two = Self.base
+        two.pipeline.silverSinks = .twoQueries
+        #expect(crashed(two) == Set(JobName.everyQuery))
+        #expect(crashed(Self.base) == Set(JobName.allCases))
+        var s = two
+        s.faults = [Fault(kind: .crash(job: .silverKrakenDlq, point: .beforeCommitLog, restartAfterMicros: Time.microsPerMinute),
+                          atMicros: Time.microsPerMinute, forMicros: 0, line: 0)]
+        let back = try ScenarioParser.parse(ScenarioWriter.yaml(s), file: "explore-small.yaml")
+        #expect(back.faults.map(\.kind) == s.faults.map(\.kind) && back.pipeline.silverSinks == .twoQueries)
+    }
+
     /// Shrinking against a known cause: the "bug" needs a Gold crash and a
     /// backfill of at least 7 trades. From eight faults, ddmin keeps those
     /// two, then the count goes down to 7, the times to 0 and the restart

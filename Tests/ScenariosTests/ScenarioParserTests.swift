@@ -117,6 +117,29 @@ import Engine
         #expect(problem(Self.full, overrides: ["novalue"])?.file == "--set")
     }
 
+    /// `silver_sinks: two_queries` makes each Silver job two queries: its DLQ
+    /// query (silver_<x>_dlq) may be configured and crashed then, and only then.
+    @Test func theDlqQueriesOfTwoQueriesAreJobsOnlyUnderThatVariant() throws {
+        let dlqCrash = Self.full.replacingOccurrences(of: "    job: gold", with: "    job: silver_binance_dlq")
+        let e = problem(dlqCrash)
+        #expect(e?.line == 32, "\(String(describing: e))")
+        #expect(e?.problem == "faults[2].job: job 'silver_binance_dlq' exists only with pipeline.silver_sinks: two_queries (it is silver_binance's "
+                + "query writing the DLQ); with silver_sinks idempotent, silver_binance is one query writing both tables")
+        let set = problem(Self.full, overrides: ["jobs.silver_kraken_dlq.trigger=60s"])
+        #expect(set?.problem.hasPrefix("jobs.silver_kraken_dlq: job 'silver_kraken_dlq' exists only with pipeline.silver_sinks: two_queries") == true,
+                "\(String(describing: set))")
+        let s = try ScenarioParser.parse(dlqCrash, file: "demo.yaml",
+                                         overrides: ["pipeline.silver_sinks=two_queries", "jobs.silver_binance_dlq.trigger=90s"])
+        #expect(s.pipeline.silverSinks == .twoQueries)
+        #expect(s.faults.contains { if case .crash(.silverBinanceDlq, .betweenSinks, _) = $0.kind { return true }; return false })
+        // The DLQ query takes what it leaves out from its Silver job (cores 4), its own trigger.
+        let dlq = ScenarioRunner.engineConfig(s, profile: .production).jobs.first { $0.job == .silverBinanceDlq }
+        #expect(dlq?.triggerMicros == 90 * Time.microsPerSecond && dlq?.executorCores == 4)
+        #expect(problem(Self.full, overrides: ["pipeline.silver_sinks=two_query"])?.problem
+                == "pipeline.silver_sinks: unknown value 'two_query' (expected one of: idempotent, foreach_batch, foreach_batch_idempotent, two_queries)")
+        #expect(problem(Self.full + "\nexplore:\n  jobs: [silver_kraken_dlq]\n")?.problem.contains("exists only with") == true)
+    }
+
     @Test func ratiosAndTimestamps() throws {
         #expect(YAMLNode.parseTimestamp("2026-01-20T09:00Z") == Scenario.defaultStart)
         #expect(YAMLNode.parseTimestamp("2026-02-30T09:00:00Z") == nil)

@@ -34,6 +34,7 @@ struct Accounting {
         // In flight is allowed, but not behind a query that can no longer move.
         problems += Self.restartLoops(p)
         problems += Self.oneWatermarkLosses(gold, tables)
+        problems += TwoQueries.problems(input, tables, fates: silverDLQ.fates)
         // Each label honoured: what the ground truth says must happen did.
         var byLabel: [String: [String: Int64]] = [:]
         if let truth = input.groundTruth {
@@ -57,6 +58,7 @@ struct Accounting {
             extra["late_by_binance_watermark_alone"] = .int(Int64(gold.lostToOneWatermark.count))
         }
         if expired > 0 { extra["lost_expired"] = .int(expired) }
+        if let q = TwoQueries.figures(p, tables) { extra["silver_queries"] = q }
         figures = .object(extra.merging([
             "produced": .int(produced), "gold": .int(goldRows), "late_dropped": .int(gold.lateDropped),
             "duplicates_dropped": .int(gold.duplicatesDropped), "dlq": .int(dlqRows), "in_flight": .int(inFlight),
@@ -105,7 +107,7 @@ struct Accounting {
     /// new from that exchange since the first failure.
     static func restartLoops(_ p: Pipeline) -> [String] {
         var out: [String] = []
-        for job in JobName.allCases {
+        for job in JobName.everyQuery {
             let attempts = p.batchLog.filter { $0.job == job && $0.outcome != .inFlightAtEnd }
             var failures: [BatchRecord] = []
             for b in attempts.reversed() {
@@ -115,9 +117,11 @@ struct Accounting {
             guard failures.count >= 2, let first = failures.first, case .taskFailed(let why) = first.outcome else { continue }
             let stale = p.config.endMicros - first.startMicros
             let exchange = job.exchange.map { " \($0.lowercased)" } ?? ""
+            // A two_queries DLQ query feeds no Gold: its dead letters are what is stale.
+            let staleData = job.isDlqQuery ? "the DLQ's\(exchange) dead letters" : "Gold's\(exchange) data"
             out.append("restart loop: \(job.rawValue) failed \(failures.count) times on batch \(first.batchId) "
                        + "(offsets \(first.startOffsets) to \(first.endOffsets)) from \(UTCDateTime(micros: first.startMicros).iso8601) "
-                       + "to the end of the run: \(why); Gold's\(exchange) data stale for \(formatSeconds(stale)) at the end")
+                       + "to the end of the run: \(why); \(staleData) stale for \(formatSeconds(stale)) at the end")
         }
         return out
     }

@@ -39,7 +39,7 @@ struct BatchesBehind {
 
     init(_ input: OracleInput, _ tables: ExchangeTables) {
         let p = input.pipeline
-        for job in JobName.allCases {
+        for job in JobName.everyQuery {  // the DLQ queries only when two_queries configured them
             let records = p.batchLog.filter { $0.job == job }
             guard let jc = p.config.jobs.first(where: { $0.job == job }) else { continue }
             var f = JobFigures(triggerMicros: jc.triggerMicros)

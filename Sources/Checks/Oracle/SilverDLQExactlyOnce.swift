@@ -15,12 +15,15 @@ struct SilverDLQExactlyOnce {
     private(set) var fates: [[BronzeFate]]
     /// Bronze rows in neither table that no committed Silver batch has read yet.
     private(set) var inFlight: Int64 = 0
+    private let twoQueries: Bool
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
     init(_ input: OracleInput, _ tables: ExchangeTables) {
         let p = input.pipeline
         fates = tables.bronze.map { [BronzeFate](repeating: .nowhere, count: $0.rowCount) }
+        // two_queries: each query decides a row's table on its own.
+        twoQueries = p.config.silverSinks == .twoQueries
         for k in tables.exchanges.indices {
             let silver = tables.silver[k], bronze = tables.bronze[k]
             for i in 0..<silver.rowCount {
@@ -38,10 +41,17 @@ struct SilverDLQExactlyOnce {
         }
         for k in tables.exchanges.indices {
             let bronze = tables.bronze[k]
-            let readEnd = Int(Oracle.committedEndOffsets(p, tables.silverJobs[k], count: 1)[0])
+            // two_queries: a row is judged once both queries have read it; before, it
+            // is in flight at the query behind.
+            let ends = twoQueries ? TwoQueries.readEnds(p, k, tables) : nil
+            let readEnd = ends.map { min($0.silver, $0.dlq) } ?? Int(Oracle.committedEndOffsets(p, tables.silverJobs[k], count: 1)[0])
             for b in 0..<bronze.rowCount where fates[k][b] == .nowhere {
-                if b < readEnd { problems.append("\(bronze.name.rawValue) row \(b) is in neither Silver nor the DLQ (its batch committed)") }
-                else { inFlight += 1 }
+                if b >= readEnd { inFlight += 1 }
+                else if twoQueries {
+                    problems.append("\(bronze.name.rawValue) row \(b) is in neither Silver nor the DLQ although both \(tables.silverJobs[k].rawValue) "
+                                    + "(read to row \(ends!.silver)) and \(tables.silverJobs[k].sibling!.rawValue) (to row \(ends!.dlq)) read it: "
+                                    + "their decoders disagreed (the Silver query judged it invalid, the DLQ query valid)")
+                } else { problems.append("\(bronze.name.rawValue) row \(b) is in neither Silver nor the DLQ (its batch committed)") }
             }
         }
     }
@@ -57,7 +67,8 @@ struct SilverDLQExactlyOnce {
             case (.deadLetter(let a), .deadLetter(let c)):
                 problems.append("DLQ duplicate: \(bronze.name.rawValue) row \(b) is in silver_dlq_trades twice (rows \(a) and \(c))")
             default:
-                problems.append("\(bronze.name.rawValue) row \(b) is in both \(silverName) and the DLQ")
+                problems.append("\(bronze.name.rawValue) row \(b) is in both \(silverName) and the DLQ"
+                                + (twoQueries ? ": the Silver query and the DLQ query decoded it differently (each decides on its own)" : ""))
             }
             return
         }
