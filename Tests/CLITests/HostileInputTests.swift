@@ -130,22 +130,29 @@ import TestSupport
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
-        // Interrupt only once the handler is installed (a busy machine may take
-        // seconds to get there, and a SIGINT before it would kill the process or,
-        // where a launcher ignores SIGINT, be lost): Linux shows the caught
-        // signals in /proc/PID/status.
-        var waited = 0
-        // Blocking sleeps, not Task.sleep: on 2 cores the cooperative pool's
-        // threads are held by CPU-heavy tests, and a suspended test resumed
+        // Every wait here blocks (sleeps, the pipes, the exit), so the whole
+        // sequence runs on a Dispatch thread while the test is suspended: a
+        // blocked test would hold one of the cooperative pool's threads (one
+        // per core) for the child's whole run, and a Task.sleep between the
+        // steps would resume only when the pool is free, on a busy suite
         // minutes later, after the run had left the engine.
-        while p.isRunning, !Self.catchesSIGINT(pid: p.processIdentifier), waited < 600 {
-            usleep(100_000); waited += 1
+        let (runningWhenInterrupted, o, e) = await CLI.offPool { () -> (Bool, Data, Data) in
+            // Interrupt only once the handler is installed (a busy machine may take
+            // seconds to get there, and a SIGINT before it would kill the process or,
+            // where a launcher ignores SIGINT, be lost): Linux shows the caught
+            // signals in /proc/PID/status.
+            var waited = 0
+            while p.isRunning, !Self.catchesSIGINT(pid: p.processIdentifier), waited < 600 {
+                usleep(100_000); waited += 1
+            }
+            usleep(500_000)
+            let running = p.isRunning
+            p.interrupt()  // SIGINT
+            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (running, o, e)
         }
-        usleep(500_000)
-        #expect(p.isRunning, "the run ended before it could be interrupted")
-        p.interrupt()  // SIGINT
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        #expect(runningWhenInterrupted, "the run ended before it could be interrupted")
         let stderr = String(decoding: e, as: UTF8.self)
         #expect(p.terminationStatus == 130, "\(stderr)")
         #expect(stderr.contains("interrupted (Ctrl-C) at") && stderr.contains("stopped cleanly"), "\(stderr)")

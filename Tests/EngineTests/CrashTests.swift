@@ -20,22 +20,28 @@ import Testing
         return (p, stats, c)
     }
 
+    /// Each table's rows as a multiset, without the columns that record
+    /// processing times. Keys are the rows' own values (hashed, compared
+    /// field by field), not their descriptions: building a reflective
+    /// description of every trade was most of this suite's CPU time.
     struct Snapshot: Equatable, Sendable {
-        var bronze: [String: Int] = [:]
-        var silver: [String: Int] = [:]
-        var dlq: [String: Int] = [:]
-        var gold: [String: Int] = [:]
-    }
-
-    /// A canonical spelling of a trade (a Dictionary's description has no fixed order).
-    static func key(_ t: Trade) -> String {
-        var u = t
-        u.vendorData = nil
-        return "\(u)|\(VendorData.json(t.vendorData) ?? "null")"
+        struct BronzeKey: Hashable, Sendable {
+            var topic: String, partition: Int32, offset: Int64, kafkaTimestampMs: Int64, value: [UInt8]
+        }
+        struct SilverKey: Hashable, Sendable { var table: TableName, trade: Trade, schemaId: Int32 }
+        struct DLQKey: Hashable, Sendable {
+            var sourceTopic: String, sourcePartition: Int32, sourceOffset: Int64, errorReason: DeadLetterReason
+            var errorMessage: String, schemaId: Int32?, rawValue: [UInt8]
+        }
+        struct GoldKey: Hashable, Sendable { var trade: Trade, vendorDataJSON: String?, exchangeDate: String, exchangeHour: Int }
+        var bronze: [BronzeKey: Int] = [:]
+        var silver: [SilverKey: Int] = [:]
+        var dlq: [DLQKey: Int] = [:]
+        var gold: [GoldKey: Int] = [:]
     }
 
     /// Keys whose counts differ between two multisets (0 = equal).
-    static func differences(_ a: [String: Int], _ b: [String: Int]) -> Int {
+    static func differences<K: Hashable>(_ a: [K: Int], _ b: [K: Int]) -> Int {
         Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.count
     }
 
@@ -43,16 +49,22 @@ import Testing
     static func contents(_ p: Pipeline) -> Snapshot {
         var s = Snapshot()
         for t in [p.bronzeBinance, p.bronzeKraken] {
-            for r in t.rows { s.bronze["\(r.topic)|\(r.partition)|\(r.offset)|\(r.kafkaTimestampMs)|\(r.value)", default: 0] += 1 }
+            for r in t.rows {
+                s.bronze[.init(topic: r.topic, partition: r.partition, offset: r.offset, kafkaTimestampMs: r.kafkaTimestampMs,
+                               value: r.value), default: 0] += 1
+            }
         }
         for t in [p.silverBinance, p.silverKraken] {
-            for r in t.rows { s.silver["\(t.name)|\(key(r.trade))|\(r.schemaId)", default: 0] += 1 }
+            for r in t.rows { s.silver[.init(table: t.name, trade: r.trade, schemaId: r.schemaId), default: 0] += 1 }
         }
         for r in p.dlq.rows {
-            s.dlq["\(r.sourceTopic)|\(r.sourcePartition)|\(r.sourceOffset)|\(r.errorReason)|\(r.errorMessage)|\(String(describing: r.schemaId))|\(r.rawValue)", default: 0] += 1
+            s.dlq[.init(sourceTopic: r.sourceTopic, sourcePartition: r.sourcePartition, sourceOffset: r.sourceOffset,
+                        errorReason: r.errorReason, errorMessage: r.errorMessage, schemaId: r.schemaId,
+                        rawValue: r.rawValue), default: 0] += 1
         }
         for r in p.gold.rows {
-            s.gold["\(key(r.trade))|\(String(describing: r.vendorDataJSON))|\(r.exchangeDate)|\(r.exchangeHour)", default: 0] += 1
+            s.gold[.init(trade: r.trade, vendorDataJSON: r.vendorDataJSON, exchangeDate: r.exchangeDate,
+                         exchangeHour: r.exchangeHour), default: 0] += 1
         }
         return s
     }

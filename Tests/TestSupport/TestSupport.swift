@@ -80,7 +80,7 @@ public enum CLI {
     }
 
     /// Runs blocking work on a Dispatch thread and suspends (not blocks) until it is done.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    public static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { c in
             DispatchQueue.global().async { c.resume(returning: work()) }
         }
