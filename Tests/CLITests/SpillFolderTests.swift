@@ -29,7 +29,7 @@ import TestSupport
     /// A run at production rates, interrupted once its spill folder exists:
     /// the first Ctrl-C stops it at the next checkpoint (exit through
     /// `atexit`), a second one at once (the signal handler removes the folder).
-    @Test(arguments: [1, 2]) func ctrlCAfterASpillRemovesTheFolder(interrupts: Int) throws {
+    @Test(arguments: [1, 2]) func ctrlCAfterASpillRemovesTheFolder(interrupts: Int) async throws {
         let tmp = try CLI.temporaryDirectory("spill")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)
@@ -42,15 +42,19 @@ import TestSupport
         p.standardOutput = FileHandle.nullDevice; p.standardError = err
         try p.run()
         let folder = tmp + "/medallion-sim-\(p.processIdentifier)"
-        // Blocking sleeps (see HostileInputTests.ctrlCStopsALongRunCleanly).
-        var waited = 0
-        while p.isRunning, !FileManager.default.fileExists(atPath: folder), waited < 3_000 {
-            usleep(100_000); waited += 1
+        // Blocking waits, off the cooperative pool (see HostileInputTests.ctrlCStopsALongRunCleanly).
+        let (spilled, e) = await CLI.offPool { () -> (Bool, Data) in
+            var waited = 0
+            while p.isRunning, !FileManager.default.fileExists(atPath: folder), waited < 3_000 {
+                usleep(100_000); waited += 1
+            }
+            let spilled = p.isRunning && FileManager.default.fileExists(atPath: folder)
+            for _ in 0..<interrupts { p.interrupt() }
+            let e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (spilled, e)
         }
-        #expect(p.isRunning && FileManager.default.fileExists(atPath: folder), "the run never spilled")
-        for _ in 0..<interrupts { p.interrupt() }
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        #expect(spilled, "the run never spilled")
         #expect(p.terminationStatus == 130, "\(String(decoding: e, as: UTF8.self))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
     }
