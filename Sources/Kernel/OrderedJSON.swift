@@ -118,16 +118,33 @@ public indirect enum OrderedJSON: Equatable, Sendable {
             while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
         }
 
+        /// Past an object's or array's opening bracket: true (and past the
+        /// closing one) when it is empty.
+        mutating func opens(closedBy close: Unicode.Scalar) -> Bool {
+            i += 1
+            skipWhitespace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: close) else { return false }
+            i += 1
+            return true
+        }
+
+        /// After a member or an item: true past a ',', false past the closing bracket.
+        mutating func continues(closedBy close: Unicode.Scalar, _ what: String) throws(ParseError) -> Bool {
+            skipWhitespace()
+            guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated \(what)") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; return true }
+            if bytes[i] == UInt8(ascii: close) { i += 1; return false }
+            throw ParseError(offset: i, problem: "expected ',' or '\(close)'")
+        }
+
         mutating func value(depth: Int) throws(ParseError) -> OrderedJSON {
             guard depth < Parser.maxDepth else { throw ParseError(offset: i, problem: "nested too deeply") }
             skipWhitespace()
             guard i < bytes.count else { throw ParseError(offset: i, problem: "unexpected end of input") }
             switch bytes[i] {
             case UInt8(ascii: "{"):
-                i += 1
                 var members: OrderedDictionary<String, OrderedJSON> = [:]
-                skipWhitespace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                if opens(closedBy: "}") { return .object(members) }
                 while true {
                     skipWhitespace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw ParseError(offset: i, problem: "expected a key") }
@@ -142,24 +159,14 @@ public indirect enum OrderedJSON: Equatable, Sendable {
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw ParseError(offset: i, problem: "expected ':'") }
                     i += 1
                     members[k] = try value(depth: depth + 1)
-                    skipWhitespace()
-                    guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated object") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
-                    throw ParseError(offset: i, problem: "expected ',' or '}'")
+                    guard try continues(closedBy: "}", "object") else { return .object(members) }
                 }
             case UInt8(ascii: "["):
-                i += 1
                 var items: [OrderedJSON] = []
-                skipWhitespace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                if opens(closedBy: "]") { return .array(items) }
                 while true {
                     items.append(try value(depth: depth + 1))
-                    skipWhitespace()
-                    guard i < bytes.count else { throw ParseError(offset: i, problem: "unterminated array") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-                    throw ParseError(offset: i, problem: "expected ',' or ']'")
+                    guard try continues(closedBy: "]", "array") else { return .array(items) }
                 }
             case UInt8(ascii: "\""):
                 return .string(try string())
