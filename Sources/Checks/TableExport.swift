@@ -39,42 +39,47 @@ public enum TableExport {
     }
 
     public static func rows(of table: TableName, in p: Pipeline) -> [String] {
+        (0..<p.table(table).rowCount).map { line(of: table, row: $0, in: p) }
+    }
+
+    /// Row `i` of a table as its JSON Lines export writes it.
+    public static func line(of table: TableName, row i: Int, in p: Pipeline) -> String {
+        keyedLine(of: table, row: i, in: p).line
+    }
+
+    /// Row `i`'s export line and its group in `digestRows` (Bronze by Kafka
+    /// partition, Silver by symbol, the DLQ by reason, Gold by partition),
+    /// from one read of the row.
+    static func keyedLine(of table: TableName, row i: Int, in p: Pipeline) -> (key: String, line: String) {
         switch table {
         case .bronzeBinance, .bronzeKraken:
-            let t = table == .bronzeBinance ? p.bronzeBinance : p.bronzeKraken
-            return (0..<t.rowCount).map { i in
-                let r = t.row(i)
-                return JSONValue.object([
-                    "topic": .string(r.topic), "partition": .int(Int64(r.partition)), "offset": .int(r.offset),
-                    "kafka_timestamp": iso(r.kafkaTimestampMs * Time.microsPerMilli),
-                    "bronze_ingestion_timestamp": iso(r.bronzeIngestionTimestampMicros), "value_b64": b64(r.value),
-                ]).compact
-            }
+            let r = (table == .bronzeBinance ? p.bronzeBinance : p.bronzeKraken).row(i)
+            return ("partition=\(r.partition)", JSONValue.object([
+                "topic": .string(r.topic), "partition": .int(Int64(r.partition)), "offset": .int(r.offset),
+                "kafka_timestamp": iso(r.kafkaTimestampMs * Time.microsPerMilli),
+                "bronze_ingestion_timestamp": iso(r.bronzeIngestionTimestampMicros), "value_b64": b64(r.value),
+            ]).compact)
         case .silverBinance, .silverKraken:
-            let t = table == .silverBinance ? p.silverBinance : p.silverKraken
-            return (0..<t.rowCount).map { i in
-                let r = t.row(i)
-                var o = tradeFields(r.trade)
-                o["validation_timestamp"] = iso(r.validationTimestampMicros)
-                o["bronze_ingestion_timestamp"] = iso(r.bronzeIngestionTimestampMicros)
-                o["schema_id"] = .int(Int64(r.schemaId))
-                return JSONValue.object(o).compact
-            }
+            let r = (table == .silverBinance ? p.silverBinance : p.silverKraken).row(i)
+            var o = tradeFields(r.trade)
+            o["validation_timestamp"] = iso(r.validationTimestampMicros)
+            o["bronze_ingestion_timestamp"] = iso(r.bronzeIngestionTimestampMicros)
+            o["schema_id"] = .int(Int64(r.schemaId))
+            return ("symbol=\(r.trade.symbol)", JSONValue.object(o).compact)
         case .silverDlq:
-            return (0..<p.dlq.rowCount).map { i in
-                let r = p.dlq.row(i)
-                return JSONValue.object([
-                    "raw_b64": b64(r.rawValue), "source_topic": .string(r.sourceTopic),
-                    "source_partition": .int(Int64(r.sourcePartition)), "source_offset": .int(r.sourceOffset),
-                    "exchange": .string(r.exchange), "error_category": .string(r.errorCategory.rawValue),
-                    "error_reason": .string(r.errorReason.rawValue), "error_message": .string(r.errorMessage),
-                    "schema_id": r.schemaId.map { .int(Int64($0)) } ?? .null,
-                    "bronze_ingestion_timestamp": iso(r.bronzeIngestionTimestampMicros),
-                    "dlq_write_timestamp": iso(r.dlqWriteTimestampMicros),
-                ]).compact
-            }
+            let r = p.dlq.row(i)
+            return ("error_reason=\(r.errorReason.rawValue)", JSONValue.object([
+                "raw_b64": b64(r.rawValue), "source_topic": .string(r.sourceTopic),
+                "source_partition": .int(Int64(r.sourcePartition)), "source_offset": .int(r.sourceOffset),
+                "exchange": .string(r.exchange), "error_category": .string(r.errorCategory.rawValue),
+                "error_reason": .string(r.errorReason.rawValue), "error_message": .string(r.errorMessage),
+                "schema_id": r.schemaId.map { .int(Int64($0)) } ?? .null,
+                "bronze_ingestion_timestamp": iso(r.bronzeIngestionTimestampMicros),
+                "dlq_write_timestamp": iso(r.dlqWriteTimestampMicros),
+            ]).compact)
         case .gold:
-            return (0..<p.gold.rowCount).map { goldLine(p.gold.row($0)) }
+            let r = p.gold.row(i)
+            return ("exchange_date=\(r.exchangeDate)/exchange_hour=\(r.exchangeHour)", goldLine(r))
         }
     }
 
@@ -109,26 +114,17 @@ public enum TableExport {
 
     /// Per-partition row counts and digests, for goldens of runs too big to
     /// keep row by row: Bronze by Kafka partition, Silver by symbol, the DLQ by
-    /// reason, Gold by (exchange_date, exchange_hour).
-    public static func digestRows(of table: TableName, in p: Pipeline, rows: [String]) -> [String] {
-        var keys: [String] = []
-        switch table {
-        case .bronzeBinance, .bronzeKraken:
-            let t = table == .bronzeBinance ? p.bronzeBinance : p.bronzeKraken
-            keys = (0..<t.rowCount).map { "partition=\(t.partitionOf($0))" }
-        case .silverBinance, .silverKraken:
-            let t = table == .silverBinance ? p.silverBinance : p.silverKraken
-            keys = (0..<t.rowCount).map { "symbol=\(t.row($0).trade.symbol)" }
-        case .silverDlq:
-            keys = (0..<p.dlq.rowCount).map { "error_reason=\(p.dlq.row($0).errorReason.rawValue)" }
-        case .gold:
-            keys = (0..<p.gold.rowCount).map { let r = p.gold.row($0); return "exchange_date=\(r.exchangeDate)/exchange_hour=\(r.exchangeHour)" }
-        }
+    /// reason, Gold by (exchange_date, exchange_hour). Each group's digest is
+    /// FNV-1a (64 bits) over its rows' export lines, each followed by a
+    /// newline, in table order. Streamed: one row's line at a time, never the
+    /// whole table as strings.
+    public static func digestRows(of table: TableName, in p: Pipeline) -> [String] {
         var groups: [String: (count: Int64, hash: UInt64)] = [:]
-        for (k, row) in zip(keys, rows) {
+        for i in 0..<p.table(table).rowCount {
+            let (k, line) = keyedLine(of: table, row: i, in: p)
             var g = groups[k] ?? (0, 0xCBF2_9CE4_8422_2325)
             g.count += 1
-            for b in row.utf8 { g.hash = (g.hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+            for b in line.utf8 { g.hash = (g.hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
             g.hash = (g.hash ^ 0x0A) &* 0x0000_0100_0000_01B3
             groups[k] = g
         }

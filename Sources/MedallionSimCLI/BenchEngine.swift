@@ -38,6 +38,11 @@ struct BenchEngine: ParsableCommand {
     @Flag(help: "Also print an FNV-1a 64 digest of every Kafka record: the same for any --threads.")
     var digest = false
 
+    @Option(help: ArgumentHelp(
+        "Gold's state store: rocksdb (default) or hdfs.",
+        discussion: "rocksdb keeps the never-evicted dedup state off-heap, so Gold does the whole run and every trade reaches it (the state, ~37 M keys at 168 h, is what grows). hdfs is Spark's default heap store: past ~11 h the state exceeds the production profile's 512 MiB executor, Gold fails on OutOfMemoryError batch after batch and does no work afterwards (pipeline.state_store in docs/ENGINE.md)."))
+    var stateStore: StateStoreMode = .rocksdb
+
     /// Simulated hours of traffic (the jobs then get 10 more minutes to drain): 24 by default, at most 168.
     var hours: Int { traffic.hours ?? 24 }
     func validate() throws {
@@ -89,6 +94,7 @@ struct BenchEngine: ParsableCommand {
         scheduler.schedule(at: start, priority: 0) { feed($0) }
         var config = EngineConfig(startMicros: start, endMicros: end, profile: .production, seed: traffic.seed)
         config.decodeThreads = threads
+        config.stateStore = stateStore
         let pipeline = Pipeline(cluster: cluster, registry: registry, config: config, scheduler: scheduler)
 
         let clock = ContinuousClock()
@@ -132,7 +138,7 @@ struct BenchEngine: ParsableCommand {
 
         switch traffic.output.format {
         case .text:
-            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, Silver decoding on \(threads) thread\(threads == 1 ? "" : "s"), seed \(traffic.seed)")
+            print("engine benchmark: \(hours) h of production traffic (+10 min drain), five jobs, Silver decoding on \(threads) thread\(threads == 1 ? "" : "s"), state store \(stateStore.rawValue), seed \(traffic.seed)")
             print("  trades produced        \(produced)  (Avro-encoded into Kafka, decoded by Silver)")
             print("  rows                   bronze \(bronze), silver \(silver), dlq \(dlq), gold \(gold); batches \(batches)")
             print("  wall time              \(fmt(wall)) s  (generator incl. Avro encode \(fmt(generator.generatorSeconds)) s"
@@ -141,6 +147,10 @@ struct BenchEngine: ParsableCommand {
             print("  simulated/wall time    \(Int(ratio.rounded())) x  (24 h would take \(fmt(dayWall)) s)")
             print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB: "
                   + pipeline.tables.map { "\($0.name.rawValue) \($0.storageBytes >> 20)" }.joined(separator: ", ") + ")")
+            if let x = pipeline.stateExhaustion {
+                print("  gold dedup state       \(x.stateKeys) keys (\(x.stateBytes >> 20) MiB) exceeded the \(x.executorMemoryBytes >> 20) MiB executor at "
+                      + "\(UTCDateTime(micros: x.timeMicros).iso8601) (batch \(x.batchId)): Gold failed on OutOfMemoryError from then on")
+            }
             if checks {
                 print("  checks                 \(checksPassed ? "all hold" : "FAILED") in \(fmt(checkSeconds)) s; peak RSS after the engine \(engineRSS >> 20) MiB")
             }
@@ -153,7 +163,8 @@ struct BenchEngine: ParsableCommand {
             for (t, ok) in targets { print("  target \(t): \(ok ? "met" : "NOT met")") }
         case .json:
             let parts = [
-                "\"hours\":\(hours)", "\"seed\":\(traffic.seed)", "\"threads\":\(threads)", "\"trades\":\(produced)",
+                "\"hours\":\(hours)", "\"seed\":\(traffic.seed)", "\"state_store\":\"\(stateStore.rawValue)\"",
+                "\"state_exhausted_at\":" + (pipeline.stateExhaustion.map { "\"\(UTCDateTime(micros: $0.timeMicros).iso8601)\"" } ?? "null"), "\"threads\":\(threads)", "\"trades\":\(produced)",
                 "\"bronze_rows\":\(bronze)", "\"silver_rows\":\(silver)", "\"dlq_rows\":\(dlq)", "\"gold_rows\":\(gold)",
                 "\"batches\":\(batches)", "\"wall_seconds\":\(fmt(wall))", "\"generator_seconds\":\(fmt(generator.generatorSeconds))",
                 "\"trades_per_second\":\(Int(tradesPerSecond.rounded()))", "\"sim_to_wall_ratio\":\(Int(ratio.rounded()))",
@@ -169,3 +180,4 @@ struct BenchEngine: ParsableCommand {
 
     private func fmt(_ x: Double) -> String { String(Double(Int((x * 100).rounded())) / 100) }
 }
+extension StateStoreMode: ExpressibleByArgument {}

@@ -43,7 +43,7 @@ struct Accounting {
                     guard let l = tables.label(truth, k, b) else {
                         problems.append("\(tables.address(k, b)) has no ground-truth label"); continue
                     }
-                    let fate = RowFate(silverDLQ.fates[k][b]) { gold.fates[k][$0] }
+                    let fate = RowFate(silverDLQ.fates[k, b]) { gold.fate(k, $0) }
                     let outcome: String
                     switch l.outcome { case .deadLetter: outcome = "dlq"; default: outcome = l.outcome.name }
                     byLabel[outcome, default: [:]][fate.rawValue, default: 0] += 1

@@ -18,18 +18,19 @@ struct DLQCategorization {
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    init(_ input: OracleInput, _ tables: ExchangeTables, fates: [[BronzeFate]]) {
+    init(_ input: OracleInput, _ tables: ExchangeTables, fates: BronzeFates) {
         let p = input.pipeline, truth = input.groundTruth
         let layouts = ReferenceTradeReader.Layouts(registry: input.registry)
-        // Labelled dead letters that Silver accepted.
-        for k in tables.exchanges.indices {
-            let silver = tables.silver[k], bronze = tables.bronze[k]
-            for i in 0..<silver.rowCount {
-                let b = silver.row(i).sourceBronzeRow
-                guard b >= 0 && b < bronze.rowCount, fates[k][b] == .silver(row: i) else { continue }
-                if let l = tables.label(truth, k, b), case .deadLetter(let want) = l.outcome {
-                    problems.append("\(tables.address(k, b)) should be in the DLQ as \(want.rawValue) but is in \(silver.name.rawValue)")
+        // Labelled dead letters that Silver accepted (each Silver row through
+        // the Bronze row it claimed first; reported in Silver row order).
+        if let truth {
+            for k in tables.exchanges.indices {
+                var found: [(row: Int, problem: String)] = []
+                for b in 0..<tables.bronze[k].rowCount {
+                    guard case .silver(let i) = fates[k, b], let l = tables.label(truth, k, b), case .deadLetter(let want) = l.outcome else { continue }
+                    found.append((i, "\(tables.address(k, b)) should be in the DLQ as \(want.rawValue) but is in \(tables.silver[k].name.rawValue)"))
                 }
+                problems += found.sorted { $0.row < $1.row }.map(\.problem)
             }
         }
         // Each DLQ row against its Bronze row and its bytes.
@@ -41,7 +42,7 @@ struct DLQCategorization {
             let bronze = tables.bronze[k], b = row.sourceBronzeRow
             guard b >= 0 && b < bronze.rowCount else { problems.append("DLQ row \(i) points at a missing Bronze row"); continue }
             // A second claim on a Bronze row is the exactly-once checker's.
-            guard fates[k][b] == .deadLetter(row: i) else { continue }
+            guard fates[k, b] == .deadLetter(row: i) else { continue }
             byReason[row.errorReason, default: 0] += 1
             if row.sourceTopic != bronze.topicName || row.sourcePartition != bronze.partitionOf(b) || row.sourceOffset != bronze.offsetOf(b) {
                 problems.append("DLQ row \(i): source \(row.sourceTopic)-\(row.sourcePartition)@\(row.sourceOffset) is not its Bronze row's")
@@ -65,13 +66,13 @@ struct DLQCategorization {
                 let injected: String
                 if case .deadLetter(let want) = l.outcome { injected = want.rawValue } else { injected = "VALID" }
                 let actual: String
-                switch fates[k][b] {
+                switch fates[k, b] {
                 case .nowhere: actual = "IN_FLIGHT"
                 case .deadLetter(let row): actual = p.dlq.row(row).errorReason.rawValue
                 case .silver: actual = "NOT_IN_DLQ"
                 }
                 confusion[injected, default: [:]][actual, default: 0] += 1
-                guard case .deadLetter = fates[k][b] else { continue }
+                guard case .deadLetter = fates[k, b] else { continue }
                 if case .deadLetter(let want) = l.outcome, actual != want.rawValue {
                     problems.append("\(tables.address(k, b)): injected \(want.rawValue), DLQ says \(actual)")
                 }

@@ -11,34 +11,32 @@ struct GoldContent {
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    init(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation) {
-        let snapshots = p.gold.snapshots
-        var seenIds = Set<String>()
-        var snapIndex = 0
-        for i in 0..<p.gold.rowCount {
-            while snapIndex < snapshots.count && i >= snapshots[snapIndex].firstRow + snapshots[snapIndex].rowCount { snapIndex += 1 }
-            let row = p.gold.row(i)
-            let id = row.trade.messageId
-            // Second copies and ids no batch accepted are the exactly-once checker's.
-            guard seenIds.insert(id).inserted, let a = model.accepted[id]?.ref else { continue }
-            let source = tables.silver[a.input].row(a.row).trade
-            // Gold holds vendor_data only as its JSON string, compared below.
-            var fields = row.trade
-            fields.vendorData = source.vendorData
-            if fields != source { problems.append("Gold row \(i) (\(id)) differs from its Silver row") }
-            let vendor = source.vendorData.map { Self.vendorJSON($0) }
-            if row.vendorDataJSON != vendor {
-                problems.append("Gold row \(i) (\(id)): vendor_data \(row.vendorDataJSON ?? "null"), expected \(vendor ?? "null")")
-            }
-            let eventSeconds = Time.floorDiv(source.timestampMicros, Time.microsPerSecond)
-            let civil = UTCDateTime(micros: eventSeconds * Time.microsPerSecond)
-            if row.eventTimeSeconds != eventSeconds || row.exchangeDate != civil.dateString || Int64(row.exchangeHour) != civil.hour {
-                problems.append("Gold row \(i) (\(id)): partition \(row.exchangeDate)/\(row.exchangeHour), event time says \(civil.dateString)/\(civil.hour)")
-            }
-            if snapIndex < snapshots.count, let ts = model.batchTimestampMs[snapshots[snapIndex].batchId],
-               row.goldIngestionTimestampMicros != ts * Time.microsPerMilli {
-                problems.append("Gold row \(i) (\(id)): gold_ingestion_timestamp is not its batch's timestamp")
-            }
+    private let snapshots: [Snapshot]
+    private var snapIndex = 0
+
+    init(_ p: Pipeline) { snapshots = p.gold.snapshots }
+
+    mutating func visit(_ v: GoldRows.Visit, _ model: GoldRecomputation) {
+        let i = v.index, row = v.row, id = row.trade.messageId
+        while snapIndex < snapshots.count && i >= snapshots[snapIndex].firstRow + snapshots[snapIndex].rowCount { snapIndex += 1 }
+        // Second copies and ids no batch accepted are the exactly-once checker's.
+        guard v.occurrence == 1, let source = v.accepted?.row.trade else { return }
+        // Gold holds vendor_data only as its JSON string, compared below.
+        var fields = row.trade
+        fields.vendorData = source.vendorData
+        if fields != source { problems.append("Gold row \(i) (\(id)) differs from its Silver row") }
+        let vendor = source.vendorData.map { Self.vendorJSON($0) }
+        if row.vendorDataJSON != vendor {
+            problems.append("Gold row \(i) (\(id)): vendor_data \(row.vendorDataJSON ?? "null"), expected \(vendor ?? "null")")
+        }
+        let eventSeconds = Time.floorDiv(source.timestampMicros, Time.microsPerSecond)
+        let civil = UTCDateTime(micros: eventSeconds * Time.microsPerSecond)
+        if row.eventTimeSeconds != eventSeconds || row.exchangeDate != civil.dateString || Int64(row.exchangeHour) != civil.hour {
+            problems.append("Gold row \(i) (\(id)): partition \(row.exchangeDate)/\(row.exchangeHour), event time says \(civil.dateString)/\(civil.hour)")
+        }
+        if snapIndex < snapshots.count, let ts = model.batchTimestampMs[snapshots[snapIndex].batchId],
+           row.goldIngestionTimestampMicros != ts * Time.microsPerMilli {
+            problems.append("Gold row \(i) (\(id)): gold_ingestion_timestamp is not its batch's timestamp")
         }
     }
 

@@ -1,3 +1,4 @@
+import Codec
 import Engine
 import Kernel
 
@@ -23,35 +24,35 @@ struct GoldDataQuality {
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    init(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation) {
-        // The queries over the table.
-        var idCounts: [String: Int] = [:]
-        var byPartition: [String: Int64] = [:]
-        for i in 0..<p.gold.rowCount {
-            let r = p.gold.row(i)
-            idCounts[r.trade.messageId, default: 0] += 1
-            byExchange[r.trade.exchange, default: 0] += 1
-            byPartition[Self.partitionKey(r.exchangeDate, r.exchangeHour), default: 0] += 1
-            if Self.inHourlyWindow(r.exchangeDate, r.exchangeHour) { hourlyRows += 1 }
-        }
-        duplicateIds = Int64(idCounts.values.filter { $0 > 1 }.count)
+    private var byPartition: [String: Int64] = [:]
+    // The same answers from the recomputation: one row per accepted id, from its Silver row.
+    private var wantExchange: [String: Int64] = [:], wantPartition: [String: Int64] = [:]
+    private var wantHourly: Int64 = 0
+
+    /// The queries over the table, row by row; the recomputation's answers
+    /// from the accepted Silver rows the same pass reads.
+    mutating func visit(_ v: GoldRows.Visit) {
+        let r = v.row
+        if v.occurrence == 2 { duplicateIds += 1 }
+        byExchange[r.trade.exchange, default: 0] += 1
+        byPartition[Self.partitionKey(r.exchangeDate, r.exchangeHour), default: 0] += 1
+        if Self.inHourlyWindow(r.exchangeDate, r.exchangeHour) { hourlyRows += 1 }
+        if v.occurrence == 1, let a = v.accepted { want(a.row.trade) }
+    }
+
+    private mutating func want(_ t: Trade) {
+        let civil = UTCDateTime(micros: Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * Time.microsPerSecond)
+        wantExchange[t.exchange, default: 0] += 1
+        wantPartition[Self.partitionKey(civil.dateString, Int(civil.hour)), default: 0] += 1
+        if Self.inHourlyWindow(civil.dateString, Int(civil.hour)) { wantHourly += 1 }
+    }
+
+    /// After the Gold rows: the accepted ids Gold lacks count in the
+    /// recomputation's answers too; then the answers are held against each other.
+    mutating func finish(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation, _ rows: GoldRows) {
+        model.forEachAccepted { r in if !rows.inGold(r) { want(tables.silver[r.input].row(r.row).trade) } }
         var listed: [String: Int64] = [:]
         for part in p.gold.partitions { listed[Self.partitionKey(part.exchangeDate, part.exchangeHour), default: 0] += Int64(part.rowCount) }
-
-        // The same answers from the recomputation: one row per accepted id, from its Silver row.
-        var wantExchange: [String: Int64] = [:], wantPartition: [String: Int64] = [:]
-        var wantHourly: Int64 = 0
-        // In table order: committed Silver rows sit in compressed segments
-        // with a small cache, and the dictionary's order would unpack one
-        // segment per row (a 3-day run spent minutes here).
-        let refs = model.accepted.values.map(\.ref).sorted()
-        for ref in refs {
-            let t = tables.silver[ref.input].row(ref.row).trade
-            let civil = UTCDateTime(micros: Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * Time.microsPerSecond)
-            wantExchange[t.exchange, default: 0] += 1
-            wantPartition[Self.partitionKey(civil.dateString, Int(civil.hour)), default: 0] += 1
-            if Self.inHourlyWindow(civil.dateString, Int(civil.hour)) { wantHourly += 1 }
-        }
 
         if duplicateIds > 0 { problems.append("query 1: \(duplicateIds) message ids are in Gold more than once, expected none") }
         for k in Set(byExchange.keys).union(wantExchange.keys).sorted() where byExchange[k] != wantExchange[k] {

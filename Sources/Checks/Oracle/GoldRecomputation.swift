@@ -1,3 +1,4 @@
+import Codec
 import Engine
 import Kernel
 
@@ -49,16 +50,22 @@ struct GoldRecomputation {
 
     /// Committed Gold batches in batch id order.
     private(set) var batches: [Batch] = []
-    /// message_id -> the Silver row whose batch accepted it first.
-    private(set) var accepted: [String: (ref: SilverRowRef, batchId: Int64)] = [:]
-    /// Per input (`ExchangeTables` order), per Silver row: what Gold did with it.
-    private(set) var fates: [[SilverFate]]
-    private(set) var expectedLate = Set<SilverRowRef>()
-    private(set) var expectedDuplicates = Set<SilverRowRef>()
+    /// The accepted message ids, each with the Silver row whose batch accepted it first.
+    private(set) var accepted: AcceptedIds
+    /// Per input (`ExchangeTables` order), per Silver row, one byte: bits 0-1
+    /// the `SilverFate` of its last read, then whether it was accepted, was
+    /// late and was a duplicate in any read (a row read twice, by an engine
+    /// that got its ranges wrong, keeps every mark).
+    private var marks: [[UInt8]]
+    private static let acceptedBit: UInt8 = 4, lateBit: UInt8 = 8, duplicateBit: UInt8 = 16
+    /// Rows late, and duplicates, in any read.
+    private(set) var lateDropped: Int64 = 0
+    private(set) var duplicatesDropped: Int64 = 0
     /// Per input: where the last batch's range ended.
     private(set) var readEnd: [Int64] = [0, 0]
     private(set) var finalWatermarkMs: Int64 = 0
     private(set) var batchTimestampMs: [Int64: Int64] = [:]
+    private let silver: [SilverTable]
     /// One row dropped as late that a watermark on both inputs would have kept.
     struct OneWatermarkDrop {
         var ref: SilverRowRef
@@ -71,13 +78,48 @@ struct GoldRecomputation {
     /// `gold_watermark: binance_only`: late drops the design would not have made.
     private(set) var lostToOneWatermark: [OneWatermarkDrop] = []
 
-    var lateDropped: Int64 { Int64(expectedLate.count) }
-    var duplicatesDropped: Int64 { Int64(expectedDuplicates.count) }
+    /// What Gold's batches did with a Silver row (its last read).
+    func fate(_ k: Int, _ row: Int) -> SilverFate { SilverFate(rawValue: marks[k][row] & 3)! }
+    func isAccepted(_ r: SilverRowRef) -> Bool { marks[r.input][r.row] & Self.acceptedBit != 0 }
+    /// The Silver row whose batch accepted `id` first, or nil.
+    func acceptedRow(of id: String) -> SilverRowRef? { accepted.find(id, hash: AcceptedIds.hash(id), idAt: messageId) }
+    func messageId(_ r: SilverRowRef) -> String { silver[r.input].row(r.row).trade.messageId }
+
+    /// The rows marked `bit`, in (input, row) order.
+    private func rows(marked bit: UInt8) -> [SilverRowRef] {
+        var out: [SilverRowRef] = []
+        for (k, m) in marks.enumerated() { for (row, b) in m.enumerated() where b & bit != 0 { out.append(SilverRowRef(input: k, row: row)) } }
+        return out
+    }
+    /// Rows late by the recomputed watermark, in (input, row) order.
+    var expectedLate: [SilverRowRef] { rows(marked: Self.lateBit) }
+    /// Rows dropped as duplicates by the recomputation, in (input, row) order.
+    var expectedDuplicates: [SilverRowRef] { rows(marked: Self.duplicateBit) }
+    /// Each accepted row, in (input, row) order (table order: committed Silver
+    /// rows sit in compressed segments behind a small cache).
+    func forEachAccepted(_ body: (SilverRowRef) -> Void) {
+        for (k, m) in marks.enumerated() { for (row, b) in m.enumerated() where b & Self.acceptedBit != 0 { body(SilverRowRef(input: k, row: row)) } }
+    }
+
+    /// The batch that accepted `r`: the first to read it without finding it late
+    /// (an accepted row is accepted there, its id being new).
+    func acceptingBatch(of r: SilverRowRef) -> Int64? {
+        let eventMs = Self.eventMs(silver[r.input].row(r.row).trade)
+        return batches.first { step in
+            step.namesRanges && !step.readsPastEnd[r.input] && step.record.startOffsets[r.input] <= Int64(r.row)
+                && Int64(r.row) < step.record.endOffsets[r.input] && eventMs > step.lateThresholdMs
+        }?.record.batchId
+    }
+
+    /// A trade's event time as Gold's watermark sees it: whole seconds, in ms.
+    static func eventMs(_ t: Trade) -> Int64 { Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * 1_000 }
 
     init(_ p: Pipeline, _ tables: ExchangeTables) {
         let silver = tables.silver
+        self.silver = silver
         let delayMs = millis(fromMicros: p.config.watermarkDelayMicros)
-        fates = silver.map { [SilverFate](repeating: .unread, count: $0.rowCount) }
+        marks = silver.map { [UInt8](repeating: SilverFate.unread.rawValue, count: $0.rowCount) }
+        accepted = AcceptedIds(capacity: silver.reduce(0) { $0 + $1.rowCount })
         var maxEventMs: [Int64?] = [nil, nil]
         var global: Int64 = 0
         var previousBatchWatermarkMs: Int64 = 0
@@ -104,19 +146,23 @@ struct GoldRecomputation {
                 if pastEnd { continue }
                 for row in Int(b.startOffsets[k])..<Int(b.endOffsets[k]) {
                     let t = silver[k].row(row).trade
-                    let eventMs = Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * 1_000
+                    let eventMs = Self.eventMs(t)
                     if maxEventMs[k] == nil || eventMs > maxEventMs[k]! { maxEventMs[k] = eventMs }
                     let ref = SilverRowRef(input: k, row: row)
                     if eventMs <= threshold {
-                        expectedLate.insert(ref); fates[k][row] = .late
+                        if mark(ref, .late, Self.lateBit) { lateDropped += 1 }
                         if oneInput && eventMs > bothThreshold {
                             lostToOneWatermark.append(OneWatermarkDrop(ref: ref, batchId: b.batchId, eventMs: eventMs,
                                                                        thresholdMs: threshold, bothThresholdMs: bothThreshold))
                         }
-                    } else if accepted[t.messageId] != nil {
-                        expectedDuplicates.insert(ref); fates[k][row] = .duplicate
+                        continue
+                    }
+                    let h = AcceptedIds.hash(t.messageId)
+                    if accepted.find(t.messageId, hash: h, idAt: { silver[$0.input].row($0.row).trade.messageId }) != nil {
+                        if mark(ref, .duplicate, Self.duplicateBit) { duplicatesDropped += 1 }
                     } else {
-                        accepted[t.messageId] = (ref, b.batchId); fates[k][row] = .gold
+                        accepted.insert(hash: h, ref)
+                        marks[k][row] = marks[k][row] & ~3 | SilverFate.gold.rawValue | Self.acceptedBit
                     }
                 }
             }
@@ -135,5 +181,12 @@ struct GoldRecomputation {
             batches.append(step)
         }
         finalWatermarkMs = global
+    }
+
+    /// Sets a row's last fate and its mark; true the first time the row gets the mark.
+    private mutating func mark(_ r: SilverRowRef, _ fate: SilverFate, _ bit: UInt8) -> Bool {
+        let m = marks[r.input][r.row]
+        marks[r.input][r.row] = m & ~3 | fate.rawValue | bit
+        return m & bit == 0
     }
 }

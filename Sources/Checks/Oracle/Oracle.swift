@@ -69,17 +69,27 @@ public enum Oracle {
         let tables = ExchangeTables(p)
 
         let bronze = BronzeExactlyOnce(input, tables)
-        let silverDLQ = SilverDLQExactlyOnce(input, tables)
-        let silverContent = SilverContent(tables, fates: silverDLQ.fates, registry: input.registry)
+        var silverContent = SilverContent(tables, registry: input.registry)
+        let silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i, row in silverContent.visit(k, i, row) }
         let dlq = DLQCategorization(input, tables, fates: silverDLQ.fates)
         let goldModel = GoldRecomputation(p, tables)
-        let gold = GoldExactlyOnce(p, tables, goldModel)
-        let goldContent = GoldContent(p, tables, goldModel)
-        let goldQuality = GoldDataQuality(p, tables, goldModel)
+        var gold = GoldExactlyOnce(p, tables, goldModel)
+        var goldContent = GoldContent(p)
+        var goldQuality = GoldDataQuality()
+        var sla = SLAs(input, tables, silverDLQ)
+        // One read of the Gold table for the four checkers that look at its rows.
+        let goldRows = GoldRows(p, tables, goldModel) { v in
+            gold.visit(v, tables.silver)
+            goldContent.visit(v, goldModel)
+            goldQuality.visit(v)
+            sla.visit(v)
+        }
+        gold.finish(goldRows, tables.silver, goldModel)
+        goldQuality.finish(p, tables, goldModel, goldRows)
+        sla.finish()
         let accounting = Accounting(input, tables, bronze: bronze, silverDLQ: silverDLQ, gold: goldModel)
         let behind = BatchesBehind(input, tables)
         let metrics = MetricsAndAlert(input)
-        let sla = SLAs(input, tables)
         let state = DedupState(input, goldModel)
 
         var r = OracleResult()
@@ -93,7 +103,7 @@ public enum Oracle {
         r.alert = metrics.alert
         r.silverLatencyP99Micros = sla.silverLatencyP99Micros
         r.silverRecordLatencyP99Micros = sla.silverRecordLatencyP99Micros
-        r.recordLatencyP99Micros = sla.recordLatencies.mapValues { $0.compactMapValues { percentile($0, 99) } }
+        r.recordLatencyP99Micros = sla.recordLatencyP99Micros
         r.endToEndP99Micros = sla.endToEndP99Micros
         r.lateDropped = goldModel.lateDropped
         r.duplicatesDropped = goldModel.duplicatesDropped

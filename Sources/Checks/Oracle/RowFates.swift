@@ -49,3 +49,26 @@ struct SilverRowRef: Hashable, Comparable {
     var row: Int
     static func < (a: Self, b: Self) -> Bool { (a.input, a.row) < (b.input, b.row) }
 }
+
+/// Per exchange (`ExchangeTables` order), per Bronze row: its `BronzeFate`,
+/// four bytes a row (0 nowhere, r + 1 Silver row r, -(r + 1) DLQ row r), so
+/// that a week of trades is a few hundred MB, not an enum array of 16 bytes a row.
+struct BronzeFates {
+    private var codes: [[Int32]]
+
+    init(rowCounts: [Int]) { codes = rowCounts.map { [Int32](repeating: 0, count: $0) } }
+
+    subscript(k: Int, b: Int) -> BronzeFate {
+        get {
+            let c = codes[k][b]
+            return c == 0 ? .nowhere : c > 0 ? .silver(row: Int(c) - 1) : .deadLetter(row: Int(-c) - 1)
+        }
+        set {
+            switch newValue {
+            case .nowhere: codes[k][b] = 0
+            case .silver(let r): precondition(r < Int(Int32.max)); codes[k][b] = Int32(r + 1)
+            case .deadLetter(let r): precondition(r < Int(Int32.max)); codes[k][b] = -Int32(r + 1)
+            }
+        }
+    }
+}

@@ -22,14 +22,30 @@ struct SLAs {
     private(set) var silverLatencyP99Micros: Int64?
     private(set) var silverRecordLatencyP99Micros: Int64?
     private(set) var endToEndP99Micros: Int64?
-    /// Per exchange (lowercased) and layer (bronze, silver, gold): sorted record latencies.
-    private(set) var recordLatencies: [String: [String: [Int64]]] = [:]
+    /// Per exchange (lowercased) and layer (bronze, silver, gold): p99 of the record latencies.
+    private(set) var recordLatencyP99Micros: [String: [String: Int64]] = [:]
     private(set) var figures: JSONValue = .null
 
-    init(_ input: OracleInput, _ tables: ExchangeTables) {
+    private let input: OracleInput
+    private let tables: ExchangeTables
+    private let warmedUp: Micros
+    private let goldCommit: CommitTimes
+    /// Per exchange, per layer: the band of its record latencies; Gold's after `finish`.
+    private var bands: [String: [String: JSONValue]] = [:]
+    private var silverFigures: [String: JSONValue] = [:]
+    /// Gold's record latencies per exchange, gathered row by row.
+    private var gold: [LatencySamples]
+
+    /// Silver batch processing, and Bronze's and Silver's record latencies
+    /// (each Silver row found through the Bronze row it claimed; the rows that
+    /// claimed one already, through `extraSilverClaims`).
+    init(_ input: OracleInput, _ tables: ExchangeTables, _ silverDLQ: SilverDLQExactlyOnce) {
         let p = input.pipeline
-        let warmedUp = Self.warmedUpMicros(p, feedStartMicros: input.feedStartMicros)
-        var silverLatencies: [Int64] = []
+        self.input = input; self.tables = tables
+        warmedUp = Self.warmedUpMicros(p, feedStartMicros: input.feedStartMicros)
+        goldCommit = CommitTimes(p.gold.snapshots, rows: p.gold.rowCount)
+        gold = tables.exchanges.map { _ in LatencySamples() }
+        var silverLatencies = LatencySamples()
         for job in tables.silverJobs {
             var runs = Set<Int>()
             for b in p.batchLog where b.job == job {
@@ -38,65 +54,77 @@ struct SLAs {
                 silverLatencies.append(end - b.startMicros)
             }
         }
+        silverLatencies.sort()
+        silverLatencyP99Micros = silverLatencies.percentile(99)
         // Per record: Kafka create time to the commit of the snapshot holding it.
-        var e2e: [Int64] = [], silverRecords: [Int64] = []
-        var created: [[Micros]] = []
+        var silverRecords: [LatencySamples] = []
         for (k, e) in tables.exchanges.enumerated() {
             let bronze = tables.bronze[k], silver = tables.silver[k]
-            let bronzeCommit = Self.commitTimes(bronze.snapshots, rows: bronze.rowCount)
-            let silverCommit = Self.commitTimes(silver.snapshots, rows: silver.rowCount)
-            let made = (0..<bronze.rowCount).map { Oracle.kafkaCreateMicros(input.cluster, bronze, $0) }
-            created.append(made)
-            var b: [Int64] = [], sv: [Int64] = []
-            for i in 0..<bronze.rowCount where made[i] >= warmedUp { b.append(bronzeCommit[i] - made[i]) }
-            for i in 0..<silver.rowCount {
-                let c = made[silver.row(i).sourceBronzeRow]
-                if c >= warmedUp { sv.append(silverCommit[i] - c) }
+            let bronzeCommit = CommitTimes(bronze.snapshots, rows: bronze.rowCount)
+            let silverCommit = CommitTimes(silver.snapshots, rows: silver.rowCount)
+            var b = LatencySamples(), sv = LatencySamples()
+            for i in 0..<bronze.rowCount {
+                let made = Oracle.kafkaCreateMicros(input.cluster, bronze, i)
+                guard made >= warmedUp else { continue }
+                b.append(bronzeCommit[i] - made)
+                if case .silver(let row) = silverDLQ.fates[k, i] { sv.append(silverCommit[row] - made) }
             }
-            silverRecords += sv
+            for (k2, row, i) in silverDLQ.extraSilverClaims where k2 == k {
+                let made = Oracle.kafkaCreateMicros(input.cluster, bronze, i)
+                if made >= warmedUp { sv.append(silverCommit[row] - made) }
+            }
             b.sort(); sv.sort()
-            recordLatencies[e.lowercased] = ["bronze": b, "silver": sv, "gold": []]
+            recordLatencyP99Micros[e.lowercased] = ["bronze": b.percentile(99), "silver": sv.percentile(99)].compactMapValues { $0 }
+            bands[e.lowercased] = ["bronze": .object(Self.band([b])), "silver": .object(Self.band([sv]))]
+            silverRecords.append(sv)
         }
-        let goldCommit = Self.commitTimes(p.gold.snapshots, rows: p.gold.rowCount)
-        var goldBy: [[Int64]] = tables.exchanges.map { _ in [] }
-        for i in 0..<p.gold.rowCount {
-            let row = p.gold.row(i)
-            guard let k = tables.silver.firstIndex(where: { $0.name == row.sourceTable }) else { continue }
-            let c = created[k][tables.silver[k].row(row.sourceRow).sourceBronzeRow]
-            if c >= warmedUp { e2e.append(goldCommit[i] - c); goldBy[k].append(goldCommit[i] - c) }
-        }
-        for (k, e) in tables.exchanges.enumerated() { recordLatencies[e.lowercased]!["gold"] = goldBy[k].sorted() }
-        silverLatencies.sort(); e2e.sort(); silverRecords.sort()
-        silverLatencyP99Micros = percentile(silverLatencies, 99)
-        silverRecordLatencyP99Micros = percentile(silverRecords, 99)
-        endToEndP99Micros = percentile(e2e, 99)
+        silverRecordLatencyP99Micros = LatencySamples.percentile(silverRecords, 99)
         let silverOK = (silverLatencyP99Micros ?? 0) < Oracle.silverLatencySLAMicros
         let silverRecordOK = (silverRecordLatencyP99Micros ?? 0) < Oracle.silverLatencySLAMicros
-        let e2eOK = (endToEndP99Micros ?? 0) < Oracle.endToEndSLAMicros
-        func band(_ v: [Int64]) -> [String: JSONValue] {
-            ["p50": .optional(percentile(v, 50).map { millis(fromMicros: $0) }), "p99": .optional(percentile(v, 99).map { millis(fromMicros: $0) }), "max": .optional(v.last.map { millis(fromMicros: $0) })]
-        }
-        var perExchange: [String: JSONValue] = [:]
-        for (e, layers) in recordLatencies { perExchange[e] = .object(layers.mapValues { .object(band($0)) }) }
-        figures = .object([
+        silverFigures = [
             "end_to_end_measured_from": .string(UTCDateTime(micros: warmedUp).iso8601),
-            "silver_batch_processing_ms": .object(band(silverLatencies).merging([
+            "silver_batch_processing_ms": .object(Self.band([silverLatencies]).merging([
                 "target_p99_ms": .int(millis(fromMicros: Oracle.silverLatencySLAMicros)), "holds": .bool(silverOK)]) { a, _ in a }),
-            "silver_record_latency_ms": .object(band(silverRecords).merging([
+            "silver_record_latency_ms": .object(Self.band(silverRecords).merging([
                 "target_p99_ms": .int(millis(fromMicros: Oracle.silverLatencySLAMicros)), "holds": .bool(silverRecordOK)]) { a, _ in a }),
-            "end_to_end_ms": .object(band(e2e).merging([
-                "target_p99_ms": .int(millis(fromMicros: Oracle.endToEndSLAMicros)), "holds": .bool(e2eOK)]) { a, _ in a }),
-            "record_latency_ms": .object(perExchange),
-        ])
+        ]
     }
 
-    /// The commit time of every row: its snapshot's (rows are in commit order).
-    static func commitTimes(_ snapshots: [Snapshot], rows: Int) -> [Micros] {
-        var out = [Micros](repeating: 0, count: rows)
-        for s in snapshots where s.rowCount > 0 {
-            for i in s.firstRow..<min(rows, s.firstRow + s.rowCount) { out[i] = s.committedAtMicros }
+    /// A Gold row's end-to-end latency: Kafka create time of its Silver row's
+    /// record to the commit of the Gold snapshot holding it.
+    mutating func visit(_ v: GoldRows.Visit) {
+        let row = v.row
+        guard let k = tables.silver.firstIndex(where: { $0.name == row.sourceTable }) else { return }
+        let source = v.accepted.flatMap { $0.ref == SilverRowRef(input: k, row: row.sourceRow) ? $0.row : nil }
+            ?? tables.silver[k].row(row.sourceRow)
+        let b = source.sourceBronzeRow
+        guard b >= 0 && b < tables.bronze[k].rowCount else { return }
+        let c = Oracle.kafkaCreateMicros(input.cluster, tables.bronze[k], b)
+        if c >= warmedUp { gold[k].append(goldCommit[v.index] - c) }
+    }
+
+    /// After the Gold rows: end-to-end figures and every band.
+    mutating func finish() {
+        for k in gold.indices { gold[k].sort() }
+        for (k, e) in tables.exchanges.enumerated() {
+            bands[e.lowercased]!["gold"] = .object(Self.band([gold[k]]))
+            recordLatencyP99Micros[e.lowercased]!["gold"] = gold[k].percentile(99)
         }
-        return out
+        endToEndP99Micros = LatencySamples.percentile(gold, 99)
+        let e2eOK = (endToEndP99Micros ?? 0) < Oracle.endToEndSLAMicros
+        figures = .object(silverFigures.merging([
+            "end_to_end_ms": .object(Self.band(gold).merging([
+                "target_p99_ms": .int(millis(fromMicros: Oracle.endToEndSLAMicros)), "holds": .bool(e2eOK)]) { a, _ in a }),
+            "record_latency_ms": .object(bands.mapValues { .object($0) }),
+        ]) { a, _ in a })
+        gold = []
+    }
+
+    /// p50, p99 and max in ms of the sorted samples together.
+    static func band(_ v: [LatencySamples]) -> [String: JSONValue] {
+        func ms(_ x: Int64?) -> JSONValue { .optional(x.map { millis(fromMicros: $0) }) }
+        return ["p50": ms(LatencySamples.percentile(v, 50)), "p99": ms(LatencySamples.percentile(v, 99)),
+                "max": ms(LatencySamples.percentile(v, 100))]
     }
 
     /// When every job's first batch has ended: the start of the steady state.
@@ -106,5 +134,81 @@ struct SLAs {
             if let first = p.batchLog.first(where: { $0.job == job })?.endMicros { warmedUp = max(warmedUp, first) }
         }
         return warmedUp
+    }
+}
+
+/// The commit time of every row: its snapshot's (rows are in commit order),
+/// 0 for a row no snapshot holds. Snapshots in row order are searched; a
+/// table whose snapshots overlap (never a sound one) gets a time per row,
+/// the later snapshot's where two hold a row.
+struct CommitTimes {
+    private var starts: [Int] = [], ends: [Int] = [], times: [Micros] = []
+    private var perRow: [Micros]?
+
+    init(_ snapshots: [Snapshot], rows: Int) {
+        for s in snapshots where s.rowCount > 0 {
+            let end = min(rows, s.firstRow + s.rowCount)
+            guard s.firstRow < end else { continue }
+            if let last = ends.last, s.firstRow < last { perRow = []; break }
+            starts.append(s.firstRow); ends.append(end); times.append(s.committedAtMicros)
+        }
+        guard perRow != nil else { return }
+        var out = [Micros](repeating: 0, count: rows)
+        for s in snapshots where s.rowCount > 0 {
+            for i in s.firstRow..<min(rows, s.firstRow + s.rowCount) { out[i] = s.committedAtMicros }
+        }
+        perRow = out
+    }
+
+    subscript(i: Int) -> Micros {
+        if let perRow { return perRow[i] }
+        var lo = 0, hi = starts.count  // the first snapshot starting past i
+        while lo < hi { let m = (lo + hi) / 2; if starts[m] <= i { lo = m + 1 } else { hi = m } }
+        return lo > 0 && i < ends[lo - 1] ? times[lo - 1] : 0
+    }
+}
+
+/// Latencies in microseconds for exact percentiles, 4 bytes each: values in
+/// [0, 2^32) (up to 71 minutes) packed, others apart. Sort, then ask.
+struct LatencySamples {
+    private var negative: [Int64] = [], small: [UInt32] = [], large: [Int64] = []
+    var count: Int { negative.count + small.count + large.count }
+
+    mutating func append(_ v: Int64) {
+        if v < 0 { negative.append(v) } else if v <= Int64(UInt32.max) { small.append(UInt32(v)) } else { large.append(v) }
+    }
+
+    mutating func sort() { negative.sort(); small.sort(); large.sort() }
+
+    /// How many values are at most `x` (sorted).
+    func countAtMost(_ x: Int64) -> Int {
+        func upper<C: RandomAccessCollection>(_ a: C, _ le: (C.Element) -> Bool) -> Int where C.Index == Int {
+            var lo = 0, hi = a.count
+            while lo < hi { let m = (lo + hi) / 2; if le(a[m]) { lo = m + 1 } else { hi = m } }
+            return lo
+        }
+        if x < 0 { return upper(negative) { $0 <= x } }
+        if x <= Int64(UInt32.max) { return negative.count + upper(small) { Int64($0) <= x } }
+        return negative.count + small.count + upper(large) { $0 <= x }
+    }
+
+    var minimum: Int64? { negative.first ?? small.first.map(Int64.init) ?? large.first }
+    var maximum: Int64? { large.last ?? small.last.map(Int64.init) ?? negative.last }
+
+    func percentile(_ p: Int) -> Int64? { Self.percentile([self], p) }
+
+    /// The nearest-rank percentile of several sorted samples taken together,
+    /// as `percentile(_:_:)` gives it over their values in one sorted array
+    /// (p 100: the maximum).
+    static func percentile(_ parts: [LatencySamples], _ p: Int) -> Int64? {
+        let n = parts.reduce(0) { $0 + $1.count }
+        guard n > 0, var lo = parts.compactMap(\.minimum).min(), var hi = parts.compactMap(\.maximum).max() else { return nil }
+        let rank = max(1, min(n, (p * n + 99) / 100))
+        // The smallest value with at least `rank` values at most it.
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if parts.reduce(0, { $0 + $1.countAtMost(mid) }) >= rank { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 }

@@ -16,30 +16,32 @@ struct SilverContent {
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    init(_ tables: ExchangeTables, fates: [[BronzeFate]], registry: SchemaRegistry) {
-        let layouts = ReferenceTradeReader.Layouts(registry: registry)
-        for k in tables.exchanges.indices {
-            let silver = tables.silver[k], bronze = tables.bronze[k], e = tables.exchanges[k]
-            for i in 0..<silver.rowCount {
-                let row = silver.row(i)
-                let b = row.sourceBronzeRow
-                // Rows pointing nowhere or at a Bronze row claimed before are the exactly-once checker's.
-                guard b >= 0 && b < bronze.rowCount, fates[k][b] == .silver(row: i) else { continue }
-                let bytes = bronze.value(b)
-                switch ReferenceTradeReader.classify(bytes, layouts: layouts) {
-                case .trade(let t, let id):
-                    if t != row.trade { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
-                    if id != row.schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(row.schemaId), bytes say \(id)") }
-                case .trailingBytes, .unreadable:
-                    if let layout = ReferenceTradeReader.layout(of: bytes, layouts: layouts) {
-                        let id = WireFormat.schemaId(of: bytes) ?? -1
-                        problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole \(layout == .v1 ? "V1" : "V2") record (schema id \(id))")
-                    } else { unverifiable += 1 }
-                }
-                if let reason = TradeValidator.firstFailure(row.trade, topicExchange: e) {
-                    problems.append("\(silver.name.rawValue) row \(i) (\(row.trade.messageId)) fails validation: \(reason.rawValue)")
-                }
-            }
+    private let tables: ExchangeTables
+    private let layouts: ReferenceTradeReader.Layouts
+
+    init(_ tables: ExchangeTables, registry: SchemaRegistry) {
+        self.tables = tables
+        layouts = ReferenceTradeReader.Layouts(registry: registry)
+    }
+
+    /// Silver row `i` of exchange `k`, the first claim of its Bronze row (rows
+    /// pointing nowhere or at a Bronze row claimed before are the exactly-once checker's).
+    mutating func visit(_ k: Int, _ i: Int, _ row: SilverRow) {
+        let silver = tables.silver[k], bronze = tables.bronze[k], e = tables.exchanges[k]
+        let b = row.sourceBronzeRow
+        let bytes = bronze.value(b)
+        switch ReferenceTradeReader.classify(bytes, layouts: layouts) {
+        case .trade(let t, let id):
+            if t != row.trade { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
+            if id != row.schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(row.schemaId), bytes say \(id)") }
+        case .trailingBytes, .unreadable:
+            if let layout = ReferenceTradeReader.layout(of: bytes, layouts: layouts) {
+                let id = WireFormat.schemaId(of: bytes) ?? -1
+                problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole \(layout == .v1 ? "V1" : "V2") record (schema id \(id))")
+            } else { unverifiable += 1 }
+        }
+        if let reason = TradeValidator.firstFailure(row.trade, topicExchange: e) {
+            problems.append("\(silver.name.rawValue) row \(i) (\(row.trade.messageId)) fails validation: \(reason.rawValue)")
         }
     }
 }

@@ -12,32 +12,39 @@ struct SilverDLQExactlyOnce {
     private(set) var problems: [String] = []
     /// Per exchange (`ExchangeTables` order), per Bronze row: where it went.
     /// A row claimed twice keeps its first claim.
-    private(set) var fates: [[BronzeFate]]
+    private(set) var fates: BronzeFates
+    /// Silver rows that claimed a Bronze row another Silver row had claimed
+    /// first: (exchange index, Silver row, Bronze row). None in a sound run.
+    private(set) var extraSilverClaims: [(k: Int, row: Int, bronzeRow: Int)] = []
     /// Bronze rows in neither table that no committed Silver batch has read yet.
     private(set) var inFlight: Int64 = 0
     private let twoQueries: Bool
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    init(_ input: OracleInput, _ tables: ExchangeTables) {
+    /// `firstClaim` sees each Silver row that is the first claim of its Bronze
+    /// row, as it is read (exchange index, row index, row): the Silver rows are
+    /// read once for this checker and the content checker.
+    init(_ input: OracleInput, _ tables: ExchangeTables, firstClaim: (Int, Int, SilverRow) -> Void = { _, _, _ in }) {
         let p = input.pipeline
-        fates = tables.bronze.map { [BronzeFate](repeating: .nowhere, count: $0.rowCount) }
+        fates = BronzeFates(rowCounts: tables.bronze.map(\.rowCount))
         // two_queries: each query decides a row's table on its own.
         twoQueries = p.config.silverSinks == .twoQueries
         for k in tables.exchanges.indices {
             let silver = tables.silver[k], bronze = tables.bronze[k]
             for i in 0..<silver.rowCount {
-                let b = silver.row(i).sourceBronzeRow
+                let row = silver.row(i)
+                let b = row.sourceBronzeRow
                 guard b >= 0 && b < bronze.rowCount else {
                     problems.append("\(silver.name.rawValue) row \(i) points at Bronze row \(b), which does not exist"); continue
                 }
-                claim(k, b, as: .silver(row: i), bronze, silver.name.rawValue)
+                if claim(k, b, as: .silver(row: i), bronze, silver.name.rawValue) { firstClaim(k, i, row) }
             }
         }
         for i in 0..<p.dlq.rowCount {
             // DLQ rows whose source is not a Bronze row are the DLQ checker's to report.
             guard let (k, b) = Self.source(ofDLQRow: i, p, tables) else { continue }
-            claim(k, b, as: .deadLetter(row: i), tables.bronze[k], tables.silver[k].name.rawValue)
+            _ = claim(k, b, as: .deadLetter(row: i), tables.bronze[k], tables.silver[k].name.rawValue)
         }
         for k in tables.exchanges.indices {
             let bronze = tables.bronze[k]
@@ -45,7 +52,7 @@ struct SilverDLQExactlyOnce {
             // is in flight at the query behind.
             let ends = twoQueries ? TwoQueries.readEnds(p, k, tables) : nil
             let readEnd = ends.map { min($0.silver, $0.dlq) } ?? Int(Oracle.committedEndOffsets(p, tables.silverJobs[k], count: 1)[0])
-            for b in 0..<bronze.rowCount where fates[k][b] == .nowhere {
+            for b in 0..<bronze.rowCount where fates[k, b] == .nowhere {
                 if b >= readEnd { inFlight += 1 }
                 else if twoQueries {
                     problems.append("\(bronze.name.rawValue) row \(b) is in neither Silver nor the DLQ although both \(tables.silverJobs[k].rawValue) "
@@ -56,9 +63,11 @@ struct SilverDLQExactlyOnce {
         }
     }
 
-    private mutating func claim(_ k: Int, _ b: Int, as fate: BronzeFate, _ bronze: BronzeTable, _ silverName: String) {
-        let first = fates[k][b]
+    /// True when the claim is the Bronze row's first.
+    private mutating func claim(_ k: Int, _ b: Int, as fate: BronzeFate, _ bronze: BronzeTable, _ silverName: String) -> Bool {
+        let first = fates[k, b]
         guard first == .nowhere else {
+            if case .silver(let c) = fate { extraSilverClaims.append((k, c, b)) }
             // Name the failure: a Silver duplicate (a batch appended to Silver twice, as a
             // foreachBatch append re-run after a crash does), a DLQ duplicate, or both tables.
             switch (first, fate) {
@@ -70,9 +79,10 @@ struct SilverDLQExactlyOnce {
                 problems.append("\(bronze.name.rawValue) row \(b) is in both \(silverName) and the DLQ"
                                 + (twoQueries ? ": the Silver query and the DLQ query decoded it differently (each decides on its own)" : ""))
             }
-            return
+            return false
         }
-        fates[k][b] = fate
+        fates[k, b] = fate
+        return true
     }
 
     /// The Bronze row (exchange index, row) a DLQ row names, when it names one that exists.

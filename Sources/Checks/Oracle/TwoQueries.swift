@@ -33,7 +33,7 @@ enum TwoQueries {
 
     /// The problems: a query down at the end of the run while its sibling
     /// read further, with the rows stranded between them.
-    static func problems(_ input: OracleInput, _ tables: ExchangeTables, fates: [[BronzeFate]]) -> [String] {
+    static func problems(_ input: OracleInput, _ tables: ExchangeTables, fates: BronzeFates) -> [String] {
         let p = input.pipeline
         guard p.config.silverSinks == .twoQueries else { return [] }
         var out: [String] = []
@@ -42,7 +42,7 @@ enum TwoQueries {
             for (down, other, downEnd, otherEnd) in [(q.dlq, q.silver, ends.dlq, ends.silver), (q.silver, q.dlq, ends.silver, ends.dlq)] {
                 guard otherEnd > downEnd, let last = p.processRuns.last(where: { $0.job == down }), let died = last.endMicros else { continue }
                 // The rows the stopped query would have written: in neither table.
-                let stranded = (downEnd..<otherEnd).filter { fates[k][$0] == .nowhere }
+                let stranded = (downEnd..<otherEnd).filter { fates[k, $0] == .nowhere }
                 guard !stranded.isEmpty else { continue }
                 let bronze = tables.bronze[k].name.rawValue
                 let what = down.isDlqQuery ? "dead letters" : "valid trades"
