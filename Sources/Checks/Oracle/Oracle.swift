@@ -1,4 +1,6 @@
 import Broker
+import Dispatch
+import Foundation
 import Codec
 import Engine
 import Exchanges
@@ -68,25 +70,34 @@ public enum Oracle {
         let p = input.pipeline
         let tables = ExchangeTables(p)
 
-        let bronze = BronzeExactlyOnce(input, tables)
+        // Two halves that share nothing but reads of the finished run, on two
+        // threads: Bronze, Silver and the DLQ; Gold's recomputation and its rows.
+        // Each writes only its own checkers, so the results are those of one thread.
         var silverContent = SilverContent(tables, registry: input.registry)
-        let silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i, row in silverContent.visit(k, i, row) }
-        let dlq = DLQCategorization(input, tables, fates: silverDLQ.fates)
-        let goldModel = GoldRecomputation(p, tables)
-        var gold = GoldExactlyOnce(p, tables, goldModel)
+        var bronze: BronzeExactlyOnce!, silverDLQ: SilverDLQExactlyOnce!, dlq: DLQCategorization!, sla: SLAs!
+        var goldModel: GoldRecomputation!, gold: GoldExactlyOnce!, goldRows: GoldRows!
         var goldContent = GoldContent(p)
         var goldQuality = GoldDataQuality()
-        var sla = SLAs(input, tables, silverDLQ)
-        // One read of the Gold table for the four checkers that look at its rows.
-        let goldRows = GoldRows(p, tables, goldModel) { v in
-            gold.visit(v, tables.silver)
-            goldContent.visit(v, goldModel)
-            goldQuality.visit(v)
-            sla.visit(v)
-        }
-        gold.finish(goldRows, tables.silver, goldModel)
-        goldQuality.finish(p, tables, goldModel, goldRows)
-        sla.finish()
+        var goldLatencies = GoldLatencies(input, tables)
+        bothAtOnce({
+            bronze = BronzeExactlyOnce(input, tables)
+            silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i, row in silverContent.visit(k, i, row) }
+            dlq = DLQCategorization(input, tables, fates: silverDLQ.fates)
+            sla = SLAs(input, tables, silverDLQ)
+        }, {
+            goldModel = GoldRecomputation(p, tables)
+            gold = GoldExactlyOnce(p, tables, goldModel)
+            // One read of the Gold table for the four checkers that look at its rows.
+            goldRows = GoldRows(p, tables, goldModel) { v in
+                gold.visit(v, tables.silver)
+                goldContent.visit(v, goldModel)
+                goldQuality.visit(v)
+                goldLatencies.visit(v)
+            }
+            gold.finish(goldRows, tables.silver, goldModel)
+            goldQuality.finish(p, tables, goldModel, goldRows)
+        })
+        sla.finish(goldLatencies)
         let accounting = Accounting(input, tables, bronze: bronze, silverDLQ: silverDLQ, gold: goldModel)
         let behind = BatchesBehind(input, tables)
         let metrics = MetricsAndAlert(input)
@@ -176,5 +187,24 @@ struct ExchangeTables {
 
     func label(_ truth: GroundTruth?, _ k: Int, _ b: Int) -> GroundTruthLabel? {
         truth?.label(topic: bronze[k].topicName, partition: bronze[k].partitionOf(b), offset: bronze[k].offsetOf(b))
+    }
+}
+
+/// Runs `a` here and `b` on a thread of its own, and returns when both have.
+/// For work that only reads what the other may read and writes apart.
+func bothAtOnce(_ a: () -> Void, _ b: () -> Void) {
+    withoutActuallyEscaping(b) { b in
+        final class Work: @unchecked Sendable {
+            var run: (() -> Void)?
+            let done = DispatchSemaphore(value: 0)
+            init(_ run: @escaping () -> Void) { self.run = run }
+        }
+        let work = Work(b)
+        // The thread lets go of `b` before it signals: `b` must not outlive this call.
+        let thread = Thread { work.run?(); work.run = nil; work.done.signal() }
+        thread.stackSize = 8 << 20
+        thread.start()
+        a()
+        work.done.wait()
     }
 }

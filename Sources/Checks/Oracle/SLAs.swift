@@ -26,25 +26,18 @@ struct SLAs {
     private(set) var recordLatencyP99Micros: [String: [String: Int64]] = [:]
     private(set) var figures: JSONValue = .null
 
-    private let input: OracleInput
     private let tables: ExchangeTables
-    private let warmedUp: Micros
-    private let goldCommit: CommitTimes
     /// Per exchange, per layer: the band of its record latencies; Gold's after `finish`.
     private var bands: [String: [String: JSONValue]] = [:]
     private var silverFigures: [String: JSONValue] = [:]
-    /// Gold's record latencies per exchange, gathered row by row.
-    private var gold: [LatencySamples]
 
     /// Silver batch processing, and Bronze's and Silver's record latencies
     /// (each Silver row found through the Bronze row it claimed; the rows that
     /// claimed one already, through `extraSilverClaims`).
     init(_ input: OracleInput, _ tables: ExchangeTables, _ silverDLQ: SilverDLQExactlyOnce) {
         let p = input.pipeline
-        self.input = input; self.tables = tables
-        warmedUp = Self.warmedUpMicros(p, feedStartMicros: input.feedStartMicros)
-        goldCommit = CommitTimes(p.gold.snapshots, rows: p.gold.rowCount)
-        gold = tables.exchanges.map { _ in LatencySamples() }
+        self.tables = tables
+        let warmedUp = Self.warmedUpMicros(p, feedStartMicros: input.feedStartMicros)
         var silverLatencies = LatencySamples()
         for job in tables.silverJobs {
             var runs = Set<Int>()
@@ -90,21 +83,9 @@ struct SLAs {
         ]
     }
 
-    /// A Gold row's end-to-end latency: Kafka create time of its Silver row's
-    /// record to the commit of the Gold snapshot holding it.
-    mutating func visit(_ v: GoldRows.Visit) {
-        let row = v.row
-        guard let k = tables.silver.firstIndex(where: { $0.name == row.sourceTable }) else { return }
-        let source = v.accepted.flatMap { $0.ref == SilverRowRef(input: k, row: row.sourceRow) ? $0.row : nil }
-            ?? tables.silver[k].row(row.sourceRow)
-        let b = source.sourceBronzeRow
-        guard b >= 0 && b < tables.bronze[k].rowCount else { return }
-        let c = Oracle.kafkaCreateMicros(input.cluster, tables.bronze[k], b)
-        if c >= warmedUp { gold[k].append(goldCommit[v.index] - c) }
-    }
-
-    /// After the Gold rows: end-to-end figures and every band.
-    mutating func finish() {
+    /// With Gold's record latencies (gathered while Gold's rows are read): end-to-end figures and every band.
+    mutating func finish(_ latencies: GoldLatencies) {
+        var gold = latencies.samples
         for k in gold.indices { gold[k].sort() }
         for (k, e) in tables.exchanges.enumerated() {
             bands[e.lowercased]!["gold"] = .object(Self.band([gold[k]]))
@@ -117,7 +98,6 @@ struct SLAs {
                 "target_p99_ms": .int(millis(fromMicros: Oracle.endToEndSLAMicros)), "holds": .bool(e2eOK)]) { a, _ in a }),
             "record_latency_ms": .object(bands.mapValues { .object($0) }),
         ]) { a, _ in a })
-        gold = []
     }
 
     /// p50, p99 and max in ms of the sorted samples together.
@@ -134,6 +114,35 @@ struct SLAs {
             if let first = p.batchLog.first(where: { $0.job == job })?.endMicros { warmedUp = max(warmedUp, first) }
         }
         return warmedUp
+    }
+}
+
+/// Gold's record latencies per exchange: Kafka create time of each Gold
+/// row's Silver row's record to the commit of the Gold snapshot holding it,
+/// gathered row by row as the Gold rows are read.
+struct GoldLatencies {
+    private let input: OracleInput
+    private let tables: ExchangeTables
+    private let warmedUp: Micros
+    private let commit: CommitTimes
+    private(set) var samples: [LatencySamples]
+
+    init(_ input: OracleInput, _ tables: ExchangeTables) {
+        self.input = input; self.tables = tables
+        warmedUp = SLAs.warmedUpMicros(input.pipeline, feedStartMicros: input.feedStartMicros)
+        commit = CommitTimes(input.pipeline.gold.snapshots, rows: input.pipeline.gold.rowCount)
+        samples = tables.exchanges.map { _ in LatencySamples() }
+    }
+
+    mutating func visit(_ v: GoldRows.Visit) {
+        let row = v.row
+        guard let k = tables.silver.firstIndex(where: { $0.name == row.sourceTable }) else { return }
+        let source = v.accepted.flatMap { $0.ref == SilverRowRef(input: k, row: row.sourceRow) ? $0.row : nil }
+            ?? tables.silver[k].row(row.sourceRow)
+        let b = source.sourceBronzeRow
+        guard b >= 0 && b < tables.bronze[k].rowCount else { return }
+        let c = Oracle.kafkaCreateMicros(input.cluster, tables.bronze[k], b)
+        if c >= warmedUp { samples[k].append(commit[v.index] - c) }
     }
 }
 
