@@ -147,9 +147,11 @@ struct BenchEngine: ParsableCommand {
             print("  simulated/wall time    \(Int(ratio.rounded())) x  (24 h would take \(fmt(dayWall)) s)")
             print("  peak RSS               \(rss >> 20) MiB  (engine table storage ~\(tableBytes >> 20) MiB: "
                   + pipeline.tables.map { "\($0.name.rawValue) \($0.storageBytes >> 20)" }.joined(separator: ", ") + ")")
+            let keys = pipeline.batchLog.last { $0.job == .gold && $0.outcome == .committed }?.stateKeys ?? 0
+            print("  gold dedup state       \(keys) keys at the end (\((Int64(keys) * config.profile[.gold].stateBytesPerKey) >> 20) MiB at the profile's bytes a key)")
             if let x = pipeline.stateExhaustion {
-                print("  gold dedup state       \(x.stateKeys) keys (\(x.stateBytes >> 20) MiB) exceeded the \(x.executorMemoryBytes >> 20) MiB executor at "
-                      + "\(UTCDateTime(micros: x.timeMicros).iso8601) (batch \(x.batchId)): Gold failed on OutOfMemoryError from then on")
+                print("                         past the \(x.executorMemoryBytes >> 20) MiB executor at \(UTCDateTime(micros: x.timeMicros).iso8601) (\(x.stateKeys) keys, batch \(x.batchId)): "
+                      + (stateStore == .hdfs ? "OutOfMemoryError, Gold failed batch after batch from then on" : "off-heap in RocksDB, Gold went on"))
             }
             if checks {
                 print("  checks                 \(checksPassed ? "all hold" : "FAILED") in \(fmt(checkSeconds)) s; peak RSS after the engine \(engineRSS >> 20) MiB")
