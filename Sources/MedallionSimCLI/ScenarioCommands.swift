@@ -31,9 +31,9 @@ struct ScenarioOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: "Override a scenario key, e.g. --set jobs.silver_binance.trigger=30s (repeatable).")
     var overrides: [String] = []
 
-    /// Where a scenario's profiles are: --profiles, else `profiles/` beside the scenario file.
+    /// Where a scenario's profiles are: --profiles, else `profiles/` in the scenario's library folder.
     func profilesDirectory(forScenarioAt path: String) -> String {
-        profiles ?? folder(of: path) + "/profiles"
+        profiles ?? libraryFolder(of: path) + "/profiles"
     }
 
     /// The command that reproduces a run made with these options.
@@ -48,10 +48,19 @@ func folder(of path: String) -> String {
     return slash == path.startIndex ? "/" : String(path[..<slash])
 }
 
+/// The scenarios folder a scenario file belongs to: its folder, or for a
+/// scenario in `long/` (runs too long for `make check`, which lists only the
+/// folder's own files) the folder above, whose profiles and goldens it shares.
+func libraryFolder(of path: String) -> String {
+    let f = folder(of: path)
+    guard f == "long" || f.hasSuffix("/long") else { return f }
+    return f == "long" ? "." : folder(of: f)
+}
+
 /// The golden folder of a scenario file: `golden/` beside its scenarios folder,
-/// as in this repository (`scenarios/x.yaml` -> `golden`).
+/// as in this repository (`scenarios/x.yaml` and `scenarios/long/y.yaml` -> `golden`).
 func goldenDirectory(forScenarioAt path: String) -> String {
-    let scenarios = folder(of: path)
+    let scenarios = libraryFolder(of: path)
     return scenarios == "." ? "../golden" : folder(of: scenarios) == "." ? "golden" : folder(of: scenarios) + "/golden"
 }
 
@@ -121,13 +130,15 @@ struct RunOutputOption: ParsableArguments {
     @Option(name: .long, help: "Write DIR/summary.json, DIR/tables/<table>.jsonl, DIR/tables.sqlite (the tables in SQL), DIR/metrics.om, the alert's promtool files and DIR/progress/<job>.jsonl (Spark progress).")
     var out: String?
 
-    func write(summary: JSONValue, tables: [(name: String, rows: [String])], progress: [(job: String, lines: [String])],
+    /// `tables` and `progress` are only made when there is a folder to write (every row as a string).
+    func write(summary: JSONValue, tables: @autoclosure () -> [(name: String, rows: [String])],
+               progress: @autoclosure () -> [(job: String, lines: [String])],
                prometheus: (String) throws -> Void, sqlite: (String) throws -> Void) throws {
         guard let out else { return }
-        try RunArtifacts(summary: summary, tables: tables).write(to: out)
+        try RunArtifacts(summary: summary, tables: tables()).write(to: out)
         try sqlite(out)
         try prometheus(out)
-        try ProgressExport.write(progress, to: out)
+        try ProgressExport.write(progress(), to: out)
     }
 }
 
