@@ -119,19 +119,19 @@ public enum TableExport {
     /// newline, in table order. Streamed: one row's line at a time, never the
     /// whole table as strings.
     public static func digestRows(of table: TableName, in p: Pipeline) -> [String] {
-        var groups: [String: (count: Int64, hash: UInt64)] = [:]
+        var groups: [String: (count: Int64, hash: FNV1a64)] = [:]
         for i in 0..<p.table(table).rowCount {
             let (k, line) = keyedLine(of: table, row: i, in: p)
-            var g = groups[k] ?? (0, 0xCBF2_9CE4_8422_2325)
+            var g = groups[k] ?? (0, FNV1a64())
             g.count += 1
-            for b in line.utf8 { g.hash = (g.hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-            g.hash = (g.hash ^ 0x0A) &* 0x0000_0100_0000_01B3
+            g.hash.mix(line.utf8)
+            g.hash.mix(byte: 0x0A)
             groups[k] = g
         }
         return groups.keys.sorted().map { k in
             let g = groups[k]!
             return JSONValue.object(["partition": .string(k), "rows": .int(g.count),
-                                     "fnv1a64": .string(String(g.hash, radix: 16))]).compact
+                                     "fnv1a64": .string(String(g.hash.value, radix: 16))]).compact
         }
     }
 }

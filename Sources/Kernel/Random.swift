@@ -53,8 +53,7 @@ public struct RandomStream: Sendable {
 
     /// FNV-1a 64 of the UTF-8 name, mixed with the root seed through SplitMix64.
     public static func derive(rootSeed: UInt64, name: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in name.utf8 { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01B3 }
+        let h = FNV1a64.hash(name)
         var sm = SplitMix64(seed: rootSeed ^ h)
         _ = sm.next()
         return sm.next() ^ h

@@ -188,8 +188,8 @@ final class BenchFeed {
     /// FNV-1a 64 over every record of every topic, in topic, partition and
     /// offset order: offset, create and append times, key, value.
     static func digest(_ cluster: KafkaCluster) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix<C: Sequence>(_ bytes: C) where C.Element == UInt8 { for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 } }
+        var h = FNV1a64()
+        func mix<C: Sequence>(_ bytes: C) where C.Element == UInt8 { h.mix(bytes) }
         func mix(_ x: Int64) { withUnsafeBytes(of: x.littleEndian) { mix($0) } }
         for topic in cluster.topics {
             for p in topic.partitions {
@@ -199,6 +199,6 @@ final class BenchFeed {
                 }
             }
         }
-        return h
+        return h.value
     }
 }

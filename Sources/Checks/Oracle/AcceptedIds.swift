@@ -1,3 +1,5 @@
+import Kernel
+
 /// The recomputation's dedup state: every message id a recomputed Gold batch
 /// accepted, each as the Silver row that was first, in 8 bytes a slot (a
 /// 32-bit tag of the id's hash and the packed row) of an open-addressing table
@@ -19,8 +21,7 @@ struct AcceptedIds {
     /// FNV-1a (64 bits) over the id's UTF-8 bytes, then a finalizer that
     /// spreads its bits (the slot comes from the high bits, the tag from the low).
     static func hash(_ id: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        var h = FNV1a64.hash(id)
         h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 31)
