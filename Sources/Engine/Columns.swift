@@ -159,13 +159,15 @@ struct MessageIdColumn {
         }
     }
 
+    // Rows kept in `others` hold 0, 0 in `hi` and `lo`: only those are looked up there.
+
     func key(_ i: Int) -> MessageKey {
-        if let s = others[i] { return .other(s) }
+        if hi[i] == 0 && lo[i] == 0, let s = others[i] { return .other(s) }
         return .uuid(hi[i], lo[i])
     }
 
     func string(_ i: Int) -> String {
-        if let s = others[i] { return s }
+        if hi[i] == 0 && lo[i] == 0, let s = others[i] { return s }
         return MessageKey.format(hi[i], lo[i])
     }
 

@@ -311,8 +311,23 @@ public final class SilverTable: MedallionTable {
     }
 
     func messageKey(_ i: Int) -> MessageKey { let (s, j) = sink.rows.at(i); return s.trades.messageId.key(j) }
-    func messageId(_ i: Int) -> String { let (s, j) = sink.rows.at(i); return s.trades.messageId.string(j) }
-    func timestampMicros(_ i: Int) -> Micros { let (s, j) = sink.rows.at(i); return s.trades.timestamp[j] }
+
+    // Single columns of row `i`, read without building the row (the checks
+    // read millions of rows for one or two fields each).
+
+    /// `message_id`.
+    public func messageId(_ i: Int) -> String { let (s, j) = sink.rows.at(i); return s.trades.messageId.string(j) }
+    /// `timestamp` (the event time), in microseconds.
+    public func timestampMicros(_ i: Int) -> Micros { let (s, j) = sink.rows.at(i); return s.trades.timestamp[j] }
+    /// `exchange`.
+    public func exchangeOf(_ i: Int) -> String { let (s, j) = sink.rows.at(i); return pool[s.trades.exchange[j]] }
+    /// Lineage: the Bronze row the row came from.
+    public func sourceBronzeRow(_ i: Int) -> Int { let (s, j) = sink.rows.at(i); return Int(s.sourceRow[j]) }
+    /// The writer schema id the row's bytes carried.
+    public func schemaId(_ i: Int) -> Int32 { let (s, j) = sink.rows.at(i); return s.schemaId[j] }
+
+    /// Row `i`'s `vendor_data` in the canonical binary form (see `VendorData`).
+    func vendorCanonical(_ i: Int) -> ArraySlice<UInt8> { let (s, j) = sink.rows.at(i); return s.trades.vendor[j] }
 
     /// Row `i`'s trade: with its vendor data decoded (Silver's form) or not (Gold's), and its canonical vendor bytes.
     func trade(_ i: Int, vendorIsCanonicalMap: Bool) -> (Trade, vendor: ArraySlice<UInt8>) {
@@ -501,6 +516,30 @@ public final class GoldTable: MedallionTable {
     func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64) {
         precondition(silver === inputs[input] && i < silver.rowCount, "gold stages committed rows of its inputs")
         sink.rows.eventSeconds.append(e); sink.rows.sourceInput.append(UInt8(input)); sink.rows.sourceRow.append(UInt32(i))
+    }
+
+    // Single columns of row `i`, read without building the row.
+
+    /// Lineage: the Silver input (0 silver_binance, 1 silver_kraken, as
+    /// `GoldTable.inputs`) and row the row came from.
+    public func source(_ i: Int) -> (input: Int, row: Int) {
+        precondition(i < rowCount, "row \(i) is not committed")
+        return (Int(sink.rows.sourceInput[i]), Int(sink.rows.sourceRow[i]))
+    }
+    /// The event time in whole seconds (`exchange_date` and `exchange_hour` derive from it).
+    public func eventSeconds(_ i: Int) -> Int64 {
+        precondition(i < rowCount, "row \(i) is not committed")
+        return sink.rows.eventSeconds[i]
+    }
+    /// `gold_ingestion_timestamp`: the writing batch's timestamp.
+    public func ingestionMicros(_ i: Int) -> Micros { sink.batchTimestamp(ofRow: i) }
+    /// `message_id`, read through the row's Silver source.
+    public func messageId(_ i: Int) -> String { let (k, r) = source(i); return inputs[k].messageId(r) }
+    /// `vendor_data`: the JSON object string, or nil.
+    public func vendorDataJSON(_ i: Int) -> String? {
+        let (k, r) = source(i)
+        let json = VendorData.goldForm(fromCanonical: inputs[k].vendorCanonical(r))
+        return json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self)
     }
 
     public func row(_ i: Int) -> GoldRow {
