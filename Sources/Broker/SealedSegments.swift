@@ -65,28 +65,40 @@ public struct SealedUnpacker {
 }
 
 /// The few most recently unpacked segments of one log or table, shared by the
-/// threads that read it (Silver's decode threads read Kafka values): a lookup
-/// and an unpack happen under a lock; what it hands out is never mutated.
+/// threads that read it (Silver's decode threads read Kafka values, the
+/// checks read tables on two threads): a lookup and an unpack happen under a
+/// lock; what it hands out is never mutated.
+///
+/// Every read of a sealed row passes here, so the lookup is inlinable (the
+/// reader's module specializes it for its segment type) and scans a plain
+/// array of indices, newest first.
 public final class SealedCache<Segment>: @unchecked Sendable {
-    private var entries: [(index: Int, segment: Segment)] = []
-    private let capacity: Int
-    private var mutex = pthread_mutex_t()
+    @usableFromInline var indices: [Int] = []
+    @usableFromInline var segments: [Segment] = []
+    @usableFromInline let capacity: Int
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    public init(capacity: Int = 2) {
+    public init(capacity: Int = 4) {
         self.capacity = capacity
-        pthread_mutex_init(&mutex, nil)
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
     }
 
-    deinit { pthread_mutex_destroy(&mutex) }
+    deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
 
     /// Segment `index`, unpacked by `unpack` when it is not cached.
+    @inlinable
     public func segment(_ index: Int, unpack: () -> Segment) -> Segment {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        if let i = entries.firstIndex(where: { $0.index == index }) { return entries[i].segment }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        var i = indices.count - 1
+        while i >= 0 {
+            if indices[i] == index { return segments[i] }
+            i -= 1
+        }
         let s = unpack()
-        if entries.count == capacity { entries.removeFirst() }
-        entries.append((index, s))
+        if indices.count == capacity { indices.removeFirst(); segments.removeFirst() }
+        indices.append(index); segments.append(s)
         return s
     }
 }
@@ -194,7 +206,9 @@ public final class SealedStore<Segment: SealableSegment>: @unchecked Sendable {
     /// On disk: segment k is bytes `ends[k-1] ..< ends[k]` (0 for k = 0) of `file`.
     private var ends: [Int64] = []
     private var file: SpillFile?
-    private let cache = SealedCache<Segment>()
+    @usableFromInline let cache = SealedCache<Segment>()
+    /// `count`, kept for inlinable readers.
+    @usableFromInline var sealedSegments = 0
 
     public init(spill: Bool) { self.spill = spill }
 
@@ -205,6 +219,7 @@ public final class SealedStore<Segment: SealableSegment>: @unchecked Sendable {
         var p = SealedPacker()
         s.pack(into: &p)
         let bytes = p.compressed()
+        defer { sealedSegments += 1 }
         guard spill else { chunks.append(bytes); return }
         if file == nil { file = SpillFile() }
         let at = ends.last ?? 0
@@ -213,12 +228,16 @@ public final class SealedStore<Segment: SealableSegment>: @unchecked Sendable {
     }
 
     /// Sealed segment `k`, from the cache or unpacked.
+    @inlinable
     public func segment(_ k: Int) -> Segment {
-        precondition(k < count, "segment \(k) is not sealed")
-        return cache.segment(k) {
-            var u = SealedUnpacker(compressed: compressed(k))
-            return Segment(unpacking: &u)
-        }
+        precondition(k < sealedSegments, "segment \(k) is not sealed")
+        return cache.segment(k) { unpack(k) }
+    }
+
+    @usableFromInline
+    func unpack(_ k: Int) -> Segment {
+        var u = SealedUnpacker(compressed: compressed(k))
+        return Segment(unpacking: &u)
     }
 
     /// Segment `k`'s compressed bytes.

@@ -171,6 +171,14 @@ struct MessageIdColumn {
         return MessageKey.format(hi[i], lo[i])
     }
 
+    /// Whether row `i` is `id` (`string(i) == id`): a canonical lower-case
+    /// UUID (ASCII, so bytes decide) is compared as its 128 bits.
+    func holds(_ i: Int, _ id: String) -> Bool {
+        if hi[i] == 0 && lo[i] == 0, let s = others[i] { return s == id }
+        guard let (h, l) = MessageKey.parseLowerCanonical(id) else { return string(i) == id }
+        return hi[i] == h && lo[i] == l
+    }
+
     mutating func truncate(to n: Int) {
         guard n < hi.count else { return }
         for i in n..<hi.count { others[i] = nil }
@@ -236,6 +244,23 @@ struct TradeColumns {
               vendorData: vendorIsCanonicalMap ? VendorData.decode(vendor[i]) : nil)
     }
 
+    /// Whether row `i` is `t`, as `trade(i, ..., vendorIsCanonicalMap: true) == t`
+    /// says (strings compared as Swift compares them), without building the row.
+    func holds(_ i: Int, _ t: Trade, pool: StringPool, lists: StringListPool) -> Bool {
+        guard timestamp[i] == t.timestampMicros, price[i] == t.price.units, quantity[i] == t.quantity.units,
+              ingestionTimestamp[i] == t.ingestionTimestampMicros, (side[i] == 0) == (t.side == .buy),
+              (hasSourceSequence[i] ? sourceSequence[i] : nil) == t.sourceSequence,
+              (hasPlatformSequence[i] ? platformSequence[i] : nil) == t.platformSequence,
+              pool[symbol[i]] == t.symbol, pool[exchange[i]] == t.exchange, pool[assetClass[i]] == t.assetClass,
+              pool[currency[i]] == t.currency, lists[conditions[i]] == t.tradeConditions,
+              messageId.holds(i, t.messageId), tradeId.string(i) == t.tradeId
+        else { return false }
+        // The map as `VendorData.decode` builds it, compared entry by entry.
+        guard let entries = VendorData.entries(vendor[i]) else { return t.vendorData == nil }
+        guard let m = t.vendorData, m.count == entries.count else { return false }
+        return entries.allSatisfy { m[$0.key] == $0.value }
+    }
+
     mutating func truncate(to n: Int) {
         guard n < count else { return }
         let k = count - n
@@ -282,6 +307,11 @@ public enum VendorData {
     }
 
     static func decode(_ b: ArraySlice<UInt8>) -> [String: String]? {
+        entries(b).map { Dictionary($0, uniquingKeysWith: { _, last in last }) }
+    }
+
+    /// The entries of a canonical form, in its (sorted) order, or nil for null.
+    static func entries(_ b: ArraySlice<UInt8>) -> [(key: String, value: String)]? {
         var i = b.startIndex
         guard b[i] == 1 else { return nil }
         i += 1
@@ -291,9 +321,9 @@ public enum VendorData {
             defer { i += n }
             return String(decoding: b[i ..< i + n], as: UTF8.self)
         }
-        var m: [String: String] = [:]
-        while i < b.endIndex { let k = get(); m[k] = get() }
-        return m
+        var out: [(key: String, value: String)] = []
+        while i < b.endIndex { let k = get(); out.append((k, get())) }
+        return out
     }
 
     /// Gold's column: 0 = null, or 1 then the JSON text.

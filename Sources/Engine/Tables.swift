@@ -223,7 +223,7 @@ public final class BronzeTable: MedallionTable {
     }
 
     /// Calls `body` with the Kafka value of row `i` in place (no copy).
-    func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    public func withValue<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let (p, at) = source(i)
         return topic.partitions[Int(p)].valueSlice(atPosition: at).withUnsafeBytes(body)
     }
@@ -325,6 +325,21 @@ public final class SilverTable: MedallionTable {
     public func sourceBronzeRow(_ i: Int) -> Int { let (s, j) = sink.rows.at(i); return Int(s.sourceRow[j]) }
     /// The writer schema id the row's bytes carried.
     public func schemaId(_ i: Int) -> Int32 { let (s, j) = sink.rows.at(i); return s.schemaId[j] }
+    /// The row's 15 trade fields (`vendor_data` as a map), without Silver's three timestamp columns.
+    public func trade(_ i: Int) -> Trade {
+        let (s, j) = sink.rows.at(i)
+        return s.trades.trade(j, pool: pool, lists: lists, vendorIsCanonicalMap: true)
+    }
+    /// Whether the row's 15 trade fields are `t` (`trade(i) == t`, without building the row).
+    public func holds(_ i: Int, _ t: Trade) -> Bool {
+        let (s, j) = sink.rows.at(i)
+        return s.trades.holds(j, t, pool: pool, lists: lists)
+    }
+    /// `vendor_data` as Silver holds it (a map), or nil.
+    public func vendorData(_ i: Int) -> [String: String]? { VendorData.decode(vendorCanonical(i)) }
+    /// `vendor_data`'s entries in no promised order (a map has none), or nil:
+    /// for readers that would only iterate the map.
+    public func vendorEntries(_ i: Int) -> [(key: String, value: String)]? { VendorData.entries(vendorCanonical(i)) }
 
     /// Row `i`'s `vendor_data` in the canonical binary form (see `VendorData`).
     func vendorCanonical(_ i: Int) -> ArraySlice<UInt8> { let (s, j) = sink.rows.at(i); return s.trades.vendor[j] }

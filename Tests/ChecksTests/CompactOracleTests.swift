@@ -33,6 +33,20 @@ import Scenarios
         #expect(table.find("never-seen", hash: hash("never-seen")) { ids[$0.row * 2 + $0.input] } == nil)
     }
 
+    @Test func goldVendorJSONFromEntriesIsTheMapsJSON() {
+        let maps: [[String: String]] = [
+            [:], ["a": "1"], ["b": "2", "a": "1", "ab": "x"],
+            ["quote\"": "back\\slash", "ctl": "\u{1}\n\t\r", "é": "z", "z": "é", "Z": "upper"],
+            ["\u{1F600}": "emoji", "\u{FF}": "y", "\u{7F}": "del"],
+        ]
+        for m in maps {
+            let want = JSONValue.object(m.mapValues { .string($0) }).compact
+            // Any order of the entries gives the same string.
+            #expect(GoldContent.vendorJSON(m.map { ($0.key, $0.value) }) == want)
+            #expect(GoldContent.vendorJSON(m.map { ($0.key, $0.value) }.reversed()) == want)
+        }
+    }
+
     @Test func latencySamplesGiveTheSortedArraysPercentiles() {
         var rng = RandomStreams(seed: 8).stream("test.latency-samples")
         for n in [1, 2, 3, 99, 100, 101, 1_000] {

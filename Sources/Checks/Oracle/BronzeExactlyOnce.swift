@@ -39,7 +39,8 @@ struct BronzeExactlyOnce {
                     continue
                 }
                 seen[part][pos] &+= 1
-                if seen[part][pos] == 1 && table.value(i)[...] != topic.partitions[part].valueSlice(atPosition: pos) {
+                if seen[part][pos] == 1 && !table.withValue(i, { v in
+                    topic.partitions[part].valueSlice(atPosition: pos).withUnsafeBytes { v.elementsEqual($0) } }) {
                     problems.append("\(table.name.rawValue) row \(i): bytes differ from \(e.topic)-\(part)@\(off)")
                 }
             }

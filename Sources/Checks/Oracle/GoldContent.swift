@@ -5,6 +5,13 @@ import Kernel
 /// message id: the same trade, vendor_data as a JSON object with keys sorted by
 /// UTF-8 bytes, the exchange_date / exchange_hour partition of its event time
 /// (UTC, whole seconds), and its batch's timestamp as gold_ingestion_timestamp.
+///
+/// A Gold row holds a reference to the Silver row it came from, so its 15
+/// trade fields are that row's: they are compared field by field when that
+/// row is not the accepted one. What Gold computes itself is compared on
+/// every row: the vendor_data JSON, the event time that places the row in its
+/// partition (the partition columns are a function of it), and the ingestion
+/// timestamp.
 struct GoldContent {
     static let name = "gold_content"
     private(set) var problems: [String] = []
@@ -13,35 +20,60 @@ struct GoldContent {
 
     private let snapshots: [Snapshot]
     private var snapIndex = 0
+    /// The recomputed batch timestamp of snapshot `snapIndex`, in microseconds.
+    private var snapTimestampMicros: Micros?
+    private var snapTimestampIndex = -1
 
     init(_ p: Pipeline) { snapshots = p.gold.snapshots }
 
-    mutating func visit(_ v: GoldRows.Visit, _ model: GoldRecomputation) {
-        let i = v.index, row = v.row, id = row.trade.messageId
+    mutating func visit(_ v: GoldRows.Visit, _ gold: GoldTable, _ silver: [SilverTable], _ model: GoldRecomputation) {
+        let i = v.index
         while snapIndex < snapshots.count && i >= snapshots[snapIndex].firstRow + snapshots[snapIndex].rowCount { snapIndex += 1 }
         // Second copies and ids no batch accepted are the exactly-once checker's.
-        guard v.occurrence == 1, let source = v.accepted?.row.trade else { return }
-        // Gold holds vendor_data only as its JSON string, compared below.
-        var fields = row.trade
-        fields.vendorData = source.vendorData
-        if fields != source { problems.append("Gold row \(i) (\(id)) differs from its Silver row") }
-        let vendor = source.vendorData.map { Self.vendorJSON($0) }
-        if row.vendorDataJSON != vendor {
-            problems.append("Gold row \(i) (\(id)): vendor_data \(row.vendorDataJSON ?? "null"), expected \(vendor ?? "null")")
+        guard v.occurrence == 1, let a = v.accepted else { return }
+        let source = silver[a.input]
+        if a != v.source {
+            // Gold holds vendor_data only as its JSON string, compared below.
+            var fields = silver[v.source.input].row(v.source.row).trade
+            let want = source.row(a.row).trade
+            fields.vendorData = want.vendorData
+            if fields != want { problems.append("Gold row \(i) (\(gold.messageId(i))) differs from its Silver row") }
         }
-        let eventSeconds = Time.floorDiv(source.timestampMicros, Time.microsPerSecond)
-        let civil = UTCDateTime(micros: eventSeconds * Time.microsPerSecond)
-        if row.eventTimeSeconds != eventSeconds || row.exchangeDate != civil.dateString || Int64(row.exchangeHour) != civil.hour {
-            problems.append("Gold row \(i) (\(id)): partition \(row.exchangeDate)/\(row.exchangeHour), event time says \(civil.dateString)/\(civil.hour)")
+        let json = gold.vendorDataJSON(i)
+        let vendor = source.vendorEntries(a.row).map { Self.vendorJSON($0) }
+        if json != vendor {
+            problems.append("Gold row \(i) (\(gold.messageId(i))): vendor_data \(json ?? "null"), expected \(vendor ?? "null")")
         }
-        if snapIndex < snapshots.count, let ts = model.batchTimestampMs[snapshots[snapIndex].batchId],
-           row.goldIngestionTimestampMicros != ts * Time.microsPerMilli {
-            problems.append("Gold row \(i) (\(id)): gold_ingestion_timestamp is not its batch's timestamp")
+        let eventSeconds = Time.floorDiv(source.timestampMicros(a.row), Time.microsPerSecond)
+        if v.eventSeconds != eventSeconds {
+            let held = UTCDateTime(micros: v.eventSeconds * Time.microsPerSecond)
+            let civil = UTCDateTime(micros: eventSeconds * Time.microsPerSecond)
+            problems.append("Gold row \(i) (\(gold.messageId(i))): partition \(held.dateString)/\(held.hour), event time says \(civil.dateString)/\(civil.hour)")
+        }
+        if snapIndex < snapshots.count {
+            if snapTimestampIndex != snapIndex {
+                snapTimestampIndex = snapIndex
+                snapTimestampMicros = model.batchTimestampMs[snapshots[snapIndex].batchId].map { $0 * Time.microsPerMilli }
+            }
+            if let ts = snapTimestampMicros, gold.ingestionMicros(i) != ts {
+                problems.append("Gold row \(i) (\(gold.messageId(i))): gold_ingestion_timestamp is not its batch's timestamp")
+            }
         }
     }
 
-    /// Gold's vendor_data: a JSON object with keys sorted by UTF-8 bytes.
-    static func vendorJSON(_ m: [String: String]) -> String {
-        JSONValue.object(m.mapValues { .string($0) }).compact
+    /// Gold's vendor_data from the map's entries (in any order): a JSON object
+    /// with keys sorted by UTF-8 bytes, strings escaped by the JSON writer of
+    /// the summaries (`JSONValue`), not by the engine's; what
+    /// `JSONValue.object(map).compact` writes, without building the map.
+    static func vendorJSON(_ entries: [(key: String, value: String)]) -> String {
+        if entries.isEmpty { return "{}" }
+        var out = "{"
+        for (n, e) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            if n > 0 { out += "," }
+            JSONValue.writeString(e.key, into: &out)
+            out += ":"
+            JSONValue.writeString(e.value, into: &out)
+        }
+        return out + "}"
     }
 }

@@ -24,35 +24,36 @@ struct GoldDataQuality {
 
     var result: CheckResult { .from(Self.name, problems: problems) }
 
-    private var byPartition: [String: Int64] = [:]
+    /// Rows per event hour (hours since the epoch): a partition is one hour,
+    /// its (exchange_date, exchange_hour) a function of it, so rows are counted
+    /// by hour and named at the end.
+    private var byHour: [Int64: Int64] = [:]
     // The same answers from the recomputation: one row per accepted id, from its Silver row.
-    private var wantExchange: [String: Int64] = [:], wantPartition: [String: Int64] = [:]
-    private var wantHourly: Int64 = 0
+    private var wantExchange: [String: Int64] = [:], wantHour: [Int64: Int64] = [:]
 
     /// The queries over the table, row by row; the recomputation's answers
     /// from the accepted Silver rows the same pass reads.
-    mutating func visit(_ v: GoldRows.Visit) {
-        let r = v.row
+    mutating func visit(_ v: GoldRows.Visit, _ silver: [SilverTable]) {
         if v.occurrence == 2 { duplicateIds += 1 }
-        byExchange[r.trade.exchange, default: 0] += 1
-        byPartition[Self.partitionKey(r.exchangeDate, r.exchangeHour), default: 0] += 1
-        if Self.inHourlyWindow(r.exchangeDate, r.exchangeHour) { hourlyRows += 1 }
-        if v.occurrence == 1, let a = v.accepted { want(a.row.trade) }
+        byExchange[silver[v.source.input].exchangeOf(v.source.row), default: 0] += 1
+        byHour[Time.floorDiv(v.eventSeconds, 3600), default: 0] += 1
+        if v.occurrence == 1, let a = v.accepted { want(a, silver) }
     }
 
-    private mutating func want(_ t: Trade) {
-        let civil = UTCDateTime(micros: Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * Time.microsPerSecond)
-        wantExchange[t.exchange, default: 0] += 1
-        wantPartition[Self.partitionKey(civil.dateString, Int(civil.hour)), default: 0] += 1
-        if Self.inHourlyWindow(civil.dateString, Int(civil.hour)) { wantHourly += 1 }
+    private mutating func want(_ r: SilverRowRef, _ silver: [SilverTable]) {
+        wantExchange[silver[r.input].exchangeOf(r.row), default: 0] += 1
+        wantHour[Time.floorDiv(silver[r.input].timestampMicros(r.row), Time.microsPerHour), default: 0] += 1
     }
 
     /// After the Gold rows: the accepted ids Gold lacks count in the
     /// recomputation's answers too; then the answers are held against each other.
     mutating func finish(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation, _ rows: GoldRows) {
-        model.forEachAccepted { r in if !rows.inGold(r) { want(tables.silver[r.input].row(r.row).trade) } }
+        model.forEachAccepted { r in if !rows.inGold(r) { want(r, tables.silver) } }
         var listed: [String: Int64] = [:]
         for part in p.gold.partitions { listed[Self.partitionKey(part.exchangeDate, part.exchangeHour), default: 0] += Int64(part.rowCount) }
+        let byPartition = Self.byPartition(byHour), wantPartition = Self.byPartition(wantHour)
+        hourlyRows = Self.inHourlyWindow(byHour)
+        let wantHourly = Self.inHourlyWindow(wantHour)
 
         if duplicateIds > 0 { problems.append("query 1: \(duplicateIds) message ids are in Gold more than once, expected none") }
         for k in Set(byExchange.keys).union(wantExchange.keys).sorted() where byExchange[k] != wantExchange[k] {
@@ -74,6 +75,24 @@ struct GoldDataQuality {
                 "rows": .int(hourlyRows),
             ]),
         ]
+    }
+
+    /// Rows per partition name, from rows per event hour.
+    static func byPartition(_ byHour: [Int64: Int64]) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for (h, n) in byHour {
+            let c = UTCDateTime(micros: h * Time.microsPerHour)
+            out[partitionKey(c.dateString, Int(c.hour)), default: 0] += n
+        }
+        return out
+    }
+
+    /// Rows in query 4's window, from rows per event hour.
+    static func inHourlyWindow(_ byHour: [Int64: Int64]) -> Int64 {
+        byHour.reduce(0) { sum, e in
+            let c = UTCDateTime(micros: e.key * Time.microsPerHour)
+            return sum + (inHourlyWindow(c.dateString, Int(c.hour)) ? e.value : 0)
+        }
     }
 
     /// `2026-01-20/09`, the summary's partition name.

@@ -54,12 +54,13 @@ struct GoldExactlyOnce {
     }
 
     /// Gold rows: exactly the accepted ids, once each, from the Silver row that was first.
-    mutating func visit(_ v: GoldRows.Visit, _ silver: [SilverTable]) {
-        let id = v.row.trade.messageId
-        guard v.occurrence == 1 else { problems.append("message_id \(id) is in Gold twice"); return }
-        guard let a = v.accepted?.ref else { problems.append("message_id \(id) is in Gold but no recomputed batch accepted it"); return }
-        if silver[a.input].name != v.row.sourceTable || a.row != v.row.sourceRow {
-            problems.append("Gold row \(v.index) (\(id)) comes from \(v.row.sourceTable.rawValue) row \(v.row.sourceRow), recomputed \(silver[a.input].name.rawValue) row \(a.row)")
+    mutating func visit(_ v: GoldRows.Visit, _ gold: GoldTable, _ silver: [SilverTable]) {
+        guard v.occurrence == 1 else { problems.append("message_id \(gold.messageId(v.index)) is in Gold twice"); return }
+        guard let a = v.accepted else {
+            problems.append("message_id \(gold.messageId(v.index)) is in Gold but no recomputed batch accepted it"); return
+        }
+        if a != v.source {
+            problems.append("Gold row \(v.index) (\(gold.messageId(v.index))) comes from \(silver[v.source.input].name.rawValue) row \(v.source.row), recomputed \(silver[a.input].name.rawValue) row \(a.row)")
         }
     }
 

@@ -83,7 +83,7 @@ struct GoldRecomputation {
     func isAccepted(_ r: SilverRowRef) -> Bool { marks[r.input][r.row] & Self.acceptedBit != 0 }
     /// The Silver row whose batch accepted `id` first, or nil.
     func acceptedRow(of id: String) -> SilverRowRef? { accepted.find(id, hash: AcceptedIds.hash(id), idAt: messageId) }
-    func messageId(_ r: SilverRowRef) -> String { silver[r.input].row(r.row).trade.messageId }
+    func messageId(_ r: SilverRowRef) -> String { silver[r.input].messageId(r.row) }
 
     /// The rows marked `bit`, in (input, row) order.
     private func rows(marked bit: UInt8) -> [SilverRowRef] {
@@ -104,7 +104,7 @@ struct GoldRecomputation {
     /// The batch that accepted `r`: the first to read it without finding it late
     /// (an accepted row is accepted there, its id being new).
     func acceptingBatch(of r: SilverRowRef) -> Int64? {
-        let eventMs = Self.eventMs(silver[r.input].row(r.row).trade)
+        let eventMs = Self.eventMs(silver[r.input].timestampMicros(r.row))
         return batches.first { step in
             step.namesRanges && !step.readsPastEnd[r.input] && step.record.startOffsets[r.input] <= Int64(r.row)
                 && Int64(r.row) < step.record.endOffsets[r.input] && eventMs > step.lateThresholdMs
@@ -112,7 +112,7 @@ struct GoldRecomputation {
     }
 
     /// A trade's event time as Gold's watermark sees it: whole seconds, in ms.
-    static func eventMs(_ t: Trade) -> Int64 { Time.floorDiv(t.timestampMicros, Time.microsPerSecond) * 1_000 }
+    static func eventMs(_ timestampMicros: Micros) -> Int64 { Time.floorDiv(timestampMicros, Time.microsPerSecond) * 1_000 }
 
     init(_ p: Pipeline, _ tables: ExchangeTables) {
         let silver = tables.silver
@@ -144,9 +144,9 @@ struct GoldRecomputation {
                 let pastEnd = b.endOffsets[k] > Int64(silver[k].rowCount)
                 step.readsPastEnd.append(pastEnd)
                 if pastEnd { continue }
+                // Two columns of each row: its event time and, unless it is late, its message id.
                 for row in Int(b.startOffsets[k])..<Int(b.endOffsets[k]) {
-                    let t = silver[k].row(row).trade
-                    let eventMs = Self.eventMs(t)
+                    let eventMs = Self.eventMs(silver[k].timestampMicros(row))
                     if maxEventMs[k] == nil || eventMs > maxEventMs[k]! { maxEventMs[k] = eventMs }
                     let ref = SilverRowRef(input: k, row: row)
                     if eventMs <= threshold {
@@ -157,8 +157,9 @@ struct GoldRecomputation {
                         }
                         continue
                     }
-                    let h = AcceptedIds.hash(t.messageId)
-                    if accepted.find(t.messageId, hash: h, idAt: { silver[$0.input].row($0.row).trade.messageId }) != nil {
+                    let id = silver[k].messageId(row)
+                    let h = AcceptedIds.hash(id)
+                    if accepted.find(id, hash: h, idAt: { silver[$0.input].messageId($0.row) }) != nil {
                         if mark(ref, .duplicate, Self.duplicateBit) { duplicatesDropped += 1 }
                     } else {
                         accepted.insert(hash: h, ref)

@@ -1,18 +1,23 @@
 import Engine
 
 /// One pass over the Gold table for every checker that reads it (exactly
-/// once, content, the data-quality queries, end-to-end latency): each row is
-/// read once, its message id looked up once in the recomputation's accepted
-/// ids, and the accepted Silver row read once. What the checkers remember of
-/// the ids they have seen is one byte per Silver row (how often its id is in
-/// Gold so far, counted to 2), not a set of strings.
+/// once, content, the data-quality queries, end-to-end latency): each row's
+/// lineage and event time are read once, and its message id is looked up in
+/// the recomputation's accepted ids. Checkers read further columns of the
+/// rows they need (`GoldTable` and `SilverTable` column readers), never a
+/// whole row they do not compare. What the checkers remember of the ids they
+/// have seen is one byte per Silver row (how often its id is in Gold so far,
+/// counted to 2), not a set of strings.
 struct GoldRows {
     /// Gold row `index` as the checkers see it.
     struct Visit {
         let index: Int
-        let row: GoldRow
-        /// The Silver row the recomputation accepted for the row's message id, and that row; nil when none did.
-        let accepted: (ref: SilverRowRef, row: SilverRow)?
+        /// The Silver row the Gold row came from (its lineage).
+        let source: SilverRowRef
+        /// Its event time in whole seconds (its partition derives from it).
+        let eventSeconds: Int64
+        /// The Silver row the recomputation accepted for the row's message id; nil when none did.
+        let accepted: SilverRowRef?
         /// 1 the first time the row's message id is in Gold, 2 the second, and so on.
         let occurrence: Int
     }
@@ -25,27 +30,25 @@ struct GoldRows {
     /// Reads every Gold row in table order and gives it to `body`.
     init(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation, _ body: (Visit) -> Void) {
         seen = tables.silver.map { [UInt8](repeating: 0, count: $0.rowCount) }
-        for i in 0..<p.gold.rowCount {
-            let row = p.gold.row(i)
-            let id = row.trade.messageId
-            var read: (ref: SilverRowRef, row: SilverRow)?
-            let ref = model.accepted.find(id, hash: AcceptedIds.hash(id)) { r in
-                let s = tables.silver[r.input].row(r.row)
-                read = (r, s)
-                return s.trade.messageId
-            }
-            var accepted: (ref: SilverRowRef, row: SilverRow)?
+        let gold = p.gold
+        for i in 0..<gold.rowCount {
+            let (input, row) = gold.source(i)
+            let source = SilverRowRef(input: input, row: row)
+            // The accepted row of the id a Silver row holds is that row when the
+            // recomputation accepted it there (each id is accepted once, at its
+            // first row); otherwise the id is looked up.
+            let accepted = model.isAccepted(source) ? source : model.acceptedRow(of: gold.messageId(i))
             let occurrence: Int
-            if let ref {
-                accepted = read.map { $0.ref == ref ? $0 : (ref, tables.silver[ref.input].row(ref.row)) }
+            if let ref = accepted {
                 let n = seen[ref.input][ref.row]
                 if n < 2 { seen[ref.input][ref.row] = n + 1 }
                 occurrence = Int(n) + 1
             } else {
+                let id = gold.messageId(i)
                 unaccepted[id, default: 0] += 1
                 occurrence = unaccepted[id]!
             }
-            body(Visit(index: i, row: row, accepted: accepted, occurrence: occurrence))
+            body(Visit(index: i, source: source, eventSeconds: gold.eventSeconds(i), accepted: accepted, occurrence: occurrence))
         }
     }
 

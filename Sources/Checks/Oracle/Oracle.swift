@@ -71,8 +71,9 @@ public enum Oracle {
         let tables = ExchangeTables(p)
 
         // Two halves that share nothing but reads of the finished run, on two
-        // threads: Bronze, Silver and the DLQ; Gold's recomputation and its rows.
-        // Each writes only its own checkers, so the results are those of one thread.
+        // threads: Silver and the DLQ; Bronze, Gold's recomputation and its rows
+        // (about the same work each at production traffic). Each writes only its
+        // own checkers, so the results are those of one thread.
         var silverContent = SilverContent(tables, registry: input.registry)
         var bronze: BronzeExactlyOnce!, silverDLQ: SilverDLQExactlyOnce!, dlq: DLQCategorization!, sla: SLAs!
         var goldModel: GoldRecomputation!, gold: GoldExactlyOnce!, goldRows: GoldRows!
@@ -80,18 +81,18 @@ public enum Oracle {
         var goldQuality = GoldDataQuality()
         var goldLatencies = GoldLatencies(input, tables)
         bothAtOnce({
-            bronze = BronzeExactlyOnce(input, tables)
-            silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i, row in silverContent.visit(k, i, row) }
+            silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i in silverContent.visit(k, i) }
             dlq = DLQCategorization(input, tables, fates: silverDLQ.fates)
             sla = SLAs(input, tables, silverDLQ)
         }, {
+            bronze = BronzeExactlyOnce(input, tables)
             goldModel = GoldRecomputation(p, tables)
             gold = GoldExactlyOnce(p, tables, goldModel)
             // One read of the Gold table for the four checkers that look at its rows.
             goldRows = GoldRows(p, tables, goldModel) { v in
-                gold.visit(v, tables.silver)
-                goldContent.visit(v, goldModel)
-                goldQuality.visit(v)
+                gold.visit(v, p.gold, tables.silver)
+                goldContent.visit(v, p.gold, tables.silver, goldModel)
+                goldQuality.visit(v, tables.silver)
                 goldLatencies.visit(v)
             }
             gold.finish(goldRows, tables.silver, goldModel)

@@ -1,3 +1,4 @@
+import Broker
 import Codec
 import Engine
 import Kernel
@@ -56,14 +57,15 @@ struct SLAs {
             let bronzeCommit = CommitTimes(bronze.snapshots, rows: bronze.rowCount)
             let silverCommit = CommitTimes(silver.snapshots, rows: silver.rowCount)
             var b = LatencySamples(), sv = LatencySamples()
+            let created = KafkaCreateTimes(input.cluster, bronze)
             for i in 0..<bronze.rowCount {
-                let made = Oracle.kafkaCreateMicros(input.cluster, bronze, i)
+                let made = created.micros(i)
                 guard made >= warmedUp else { continue }
                 b.append(bronzeCommit[i] - made)
                 if case .silver(let row) = silverDLQ.fates[k, i] { sv.append(silverCommit[row] - made) }
             }
             for (k2, row, i) in silverDLQ.extraSilverClaims where k2 == k {
-                let made = Oracle.kafkaCreateMicros(input.cluster, bronze, i)
+                let made = created.micros(i)
                 if made >= warmedUp { sv.append(silverCommit[row] - made) }
             }
             b.sort(); sv.sort()
@@ -125,6 +127,7 @@ struct GoldLatencies {
     private let tables: ExchangeTables
     private let warmedUp: Micros
     private let commit: CommitTimes
+    private let created: [KafkaCreateTimes]
     private(set) var samples: [LatencySamples]
 
     init(_ input: OracleInput, _ tables: ExchangeTables) {
@@ -132,17 +135,31 @@ struct GoldLatencies {
         warmedUp = SLAs.warmedUpMicros(input.pipeline, feedStartMicros: input.feedStartMicros)
         commit = CommitTimes(input.pipeline.gold.snapshots, rows: input.pipeline.gold.rowCount)
         samples = tables.exchanges.map { _ in LatencySamples() }
+        created = tables.bronze.map { KafkaCreateTimes(input.cluster, $0) }
     }
 
     mutating func visit(_ v: GoldRows.Visit) {
-        let row = v.row
-        guard let k = tables.silver.firstIndex(where: { $0.name == row.sourceTable }) else { return }
-        let source = v.accepted.flatMap { $0.ref == SilverRowRef(input: k, row: row.sourceRow) ? $0.row : nil }
-            ?? tables.silver[k].row(row.sourceRow)
-        let b = source.sourceBronzeRow
+        let k = v.source.input
+        let b = tables.silver[k].sourceBronzeRow(v.source.row)
         guard b >= 0 && b < tables.bronze[k].rowCount else { return }
-        let c = Oracle.kafkaCreateMicros(input.cluster, tables.bronze[k], b)
+        let c = created[k].micros(b)
         if c >= warmedUp { samples[k].append(commit[v.index] - c) }
+    }
+}
+
+/// The producer create time of each Bronze row's record, read from the
+/// topic itself (the topic looked up once, not per row).
+struct KafkaCreateTimes {
+    private let bronze: BronzeTable
+    private let topic: Topic
+
+    init(_ cluster: KafkaCluster, _ bronze: BronzeTable) {
+        self.bronze = bronze
+        topic = cluster.topic(bronze.topicName)!
+    }
+
+    func micros(_ row: Int) -> Micros {
+        topic.partitions[Int(bronze.partitionOf(row))].timestampMs(at: bronze.offsetOf(row)) * Time.microsPerMilli
     }
 }
 

@@ -26,22 +26,28 @@ struct SilverContent {
 
     /// Silver row `i` of exchange `k`, the first claim of its Bronze row (rows
     /// pointing nowhere or at a Bronze row claimed before are the exactly-once checker's).
-    mutating func visit(_ k: Int, _ i: Int, _ row: SilverRow) {
+    mutating func visit(_ k: Int, _ i: Int) {
         let silver = tables.silver[k], bronze = tables.bronze[k], e = tables.exchanges[k]
-        let b = row.sourceBronzeRow
+        // The columns compared: the trade, the schema id and the lineage (not the timestamps).
+        let schemaId = silver.schemaId(i)
+        let b = silver.sourceBronzeRow(i)
         let bytes = bronze.value(b)
+        // The row's trade, once read: the reference reader's when the row holds it.
+        var held: Trade?
         switch ReferenceTradeReader.classify(bytes, layouts: layouts) {
         case .trade(let t, let id):
-            if t != row.trade { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
-            if id != row.schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(row.schemaId), bytes say \(id)") }
+            if silver.holds(i, t) { held = t }
+            else { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
+            if id != schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(schemaId), bytes say \(id)") }
         case .trailingBytes, .unreadable:
             if let layout = ReferenceTradeReader.layout(of: bytes, layouts: layouts) {
                 let id = WireFormat.schemaId(of: bytes) ?? -1
                 problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole \(layout == .v1 ? "V1" : "V2") record (schema id \(id))")
             } else { unverifiable += 1 }
         }
-        if let reason = TradeValidator.firstFailure(row.trade, topicExchange: e) {
-            problems.append("\(silver.name.rawValue) row \(i) (\(row.trade.messageId)) fails validation: \(reason.rawValue)")
+        let trade = held ?? silver.trade(i)
+        if let reason = TradeValidator.firstFailure(trade, topicExchange: e) {
+            problems.append("\(silver.name.rawValue) row \(i) (\(trade.messageId)) fails validation: \(reason.rawValue)")
         }
     }
 }

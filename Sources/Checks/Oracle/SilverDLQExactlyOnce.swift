@@ -23,9 +23,10 @@ struct SilverDLQExactlyOnce {
     var result: CheckResult { .from(Self.name, problems: problems) }
 
     /// `firstClaim` sees each Silver row that is the first claim of its Bronze
-    /// row, as it is read (exchange index, row index, row): the Silver rows are
-    /// read once for this checker and the content checker.
-    init(_ input: OracleInput, _ tables: ExchangeTables, firstClaim: (Int, Int, SilverRow) -> Void = { _, _, _ in }) {
+    /// row, as it is met (exchange index, row index): the Silver tables are
+    /// walked once for this checker and the content checker. This checker
+    /// reads only each row's lineage column.
+    init(_ input: OracleInput, _ tables: ExchangeTables, firstClaim: (Int, Int) -> Void = { _, _ in }) {
         let p = input.pipeline
         fates = BronzeFates(rowCounts: tables.bronze.map(\.rowCount))
         // two_queries: each query decides a row's table on its own.
@@ -33,12 +34,11 @@ struct SilverDLQExactlyOnce {
         for k in tables.exchanges.indices {
             let silver = tables.silver[k], bronze = tables.bronze[k]
             for i in 0..<silver.rowCount {
-                let row = silver.row(i)
-                let b = row.sourceBronzeRow
+                let b = silver.sourceBronzeRow(i)
                 guard b >= 0 && b < bronze.rowCount else {
                     problems.append("\(silver.name.rawValue) row \(i) points at Bronze row \(b), which does not exist"); continue
                 }
-                if claim(k, b, as: .silver(row: i), bronze, silver.name.rawValue) { firstClaim(k, i, row) }
+                if claim(k, b, as: .silver(row: i), bronze, silver.name.rawValue) { firstClaim(k, i) }
             }
         }
         for i in 0..<p.dlq.rowCount {
