@@ -378,8 +378,7 @@ final class GoldLogic: MicroBatchLogic {
 
     func commit(sink: TableName, queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
         precondition(sink == gold.name)
-        return gold.sink.commitStaged(queryId: queryId, job: .gold, batchId: batchId,
-                                      batchTimestampMicros: batchTimestampMicros, at: t)
+        return gold.commitStaged(queryId: queryId, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
     }
 
     func batchCompleted(batchId: Int64) {

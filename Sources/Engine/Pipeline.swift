@@ -259,11 +259,11 @@ public final class Pipeline {
     }
 
     /// Compressed bytes of sealed segments spilled to disk (Kafka's logs,
-    /// Bronze, Silver): not resident, for memory reports.
+    /// Bronze, Silver, Gold): not resident, for memory reports.
     public var spilledBytes: Int {
         cluster.topics.reduce(0) { $0 + $1.partitions.reduce(0) { $0 + $1.spilledBytes } }
             + [bronzeBinance, bronzeKraken].reduce(0) { $0 + $1.spilledBytes }
-            + [silverBinance, silverKraken].reduce(0) { $0 + $1.spilledBytes }
+            + [silverBinance, silverKraken].reduce(0) { $0 + $1.spilledBytes } + gold.spilledBytes
     }
 
     /// Records batches still in flight at the end of the run.

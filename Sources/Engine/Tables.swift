@@ -82,7 +82,7 @@ protocol SinkRows {
     mutating func truncate(to n: Int)
 }
 
-/// Segmented rows (Bronze, Silver), sealed once committed and out of the live window.
+/// Segmented rows (Bronze, Silver, Gold), sealed once committed and out of the live window.
 extension Segments: SinkRows {}
 
 extension StagedSink {
@@ -497,23 +497,36 @@ public struct GoldPartition: Equatable, Sendable {
 /// change; so Gold keeps a reference to the source row (13 bytes a row)
 /// instead of a copy of its fields (~150 bytes), and builds the row when
 /// read. At production rates the copy was a quarter of the engine's memory.
+/// The references are in `Segments` of 32,768 rows, sealed (packed,
+/// zstd-compressed, spilled to disk) once committed and out of the live
+/// window, as Bronze's and Silver's are; the rows per partition are counted
+/// as they are committed, so `partitions` reads no row.
 public final class GoldTable: MedallionTable {
     public let name = TableName.gold
     /// silver_binance, silver_kraken: what `sourceInput` indexes.
     private let inputs: [SilverTable]
     /// A row: its event time in whole seconds (the partition columns derive
     /// from it) and the Silver table and row it came from.
-    struct Rows: SinkRows {
+    final class Segment: SealableSegment {
         var eventSeconds: [Int64] = []
         var sourceInput: [UInt8] = []      // index into GoldTable.inputs
         var sourceRow: [UInt32] = []
+        init() {}
         var count: Int { eventSeconds.count }
-        mutating func truncate(to n: Int) {
+        var heldBytes: Int { eventSeconds.capacity * 8 + sourceInput.capacity + sourceRow.capacity * 4 }
+        func truncate(to n: Int) {
             let k = count - n
             eventSeconds.removeLast(k); sourceInput.removeLast(k); sourceRow.removeLast(k)
         }
+        func pack(into p: inout SealedPacker) { p.put(eventSeconds); p.put(sourceInput); p.put(sourceRow) }
+        init(unpacking u: inout SealedUnpacker) { eventSeconds = u.take(); sourceInput = u.take(); sourceRow = u.take() }
     }
+    typealias Rows = Segments<Segment>
     var sink = StagedSink<Rows>()
+    /// Committed rows per event hour (hours since the epoch): rows
+    /// `0 ..< countedRows` are counted, kept equal to `rowCount`.
+    private var hourCounts: [Int64: Int] = [:]
+    private var countedRows = 0
     static let inputs: [TableName] = [.silverBinance, .silverKraken]
 
     init(inputs: [SilverTable]) {
@@ -523,14 +536,53 @@ public final class GoldTable: MedallionTable {
 
     public var rowCount: Int { sink.committedRows }
     public var snapshots: [Snapshot] { sink.snapshots }
-    public var storageBytes: Int {
-        sink.rows.eventSeconds.capacity * 8 + sink.rows.sourceInput.capacity + sink.rows.sourceRow.capacity * 4
-    }
+    /// Bytes held in memory: the live segments, the sealed ones' offsets, the hour counts.
+    public var storageBytes: Int { sink.rows.heldBytes + hourCounts.capacity * 16 }
+    /// Compressed bytes of sealed segments on disk.
+    public var spilledBytes: Int { sink.rows.spilledBytes }
 
     /// Stages committed row `i` of `silver` (input `input`).
     func stage(from silver: SilverTable, input: Int, row i: Int, eventSeconds e: Int64) {
         precondition(silver === inputs[input] && i < silver.rowCount, "gold stages committed rows of its inputs")
-        sink.rows.eventSeconds.append(e); sink.rows.sourceInput.append(UInt8(input)); sink.rows.sourceRow.append(UInt32(i))
+        let s = sink.rows.tail()
+        s.eventSeconds.append(e); s.sourceInput.append(UInt8(input)); s.sourceRow.append(UInt32(i))
+        sink.rows.didAppend()
+        sink.sealCommittedSegments()
+    }
+
+    /// Commits the staged rows (see `StagedSink.commitStaged`) and counts
+    /// them in their partitions; they are in live segments still (only
+    /// committed rows are sealed, when the next segment opens).
+    func commitStaged(queryId: String, batchId: Int64, batchTimestampMicros: Micros, at t: Micros) -> Bool {
+        let made = sink.commitStaged(queryId: queryId, job: .gold, batchId: batchId, batchTimestampMicros: batchTimestampMicros, at: t)
+        countCommittedRows()
+        return made
+    }
+
+    /// Counts rows `countedRows ..< rowCount` in their event hours, a run of
+    /// rows of the same hour at once.
+    private func countCommittedRows() {
+        var i = countedRows
+        while i < rowCount {
+            let (s, j) = sink.rows.at(i)
+            let n = min(s.count - j, rowCount - i)
+            var hour = Time.floorDiv(s.eventSeconds[j], 3600), run = 0
+            for e in s.eventSeconds[j ..< j + n] {
+                let h = Time.floorDiv(e, 3600)
+                if h != hour { hourCounts[hour, default: 0] += run; hour = h; run = 0 }
+                run += 1
+            }
+            hourCounts[hour, default: 0] += run
+            i += n
+        }
+        countedRows = rowCount
+    }
+
+    /// Takes committed row `i` out of its hour's count (test hooks only).
+    private func uncount(_ i: Int) {
+        let h = Time.floorDiv(eventSeconds(i), 3600)
+        hourCounts[h]! -= 1
+        if hourCounts[h] == 0 { hourCounts[h] = nil }
     }
 
     // Single columns of row `i`, read without building the row.
@@ -539,12 +591,14 @@ public final class GoldTable: MedallionTable {
     /// `GoldTable.inputs`) and row the row came from.
     public func source(_ i: Int) -> (input: Int, row: Int) {
         precondition(i < rowCount, "row \(i) is not committed")
-        return (Int(sink.rows.sourceInput[i]), Int(sink.rows.sourceRow[i]))
+        let (s, j) = sink.rows.at(i)
+        return (Int(s.sourceInput[j]), Int(s.sourceRow[j]))
     }
     /// The event time in whole seconds (`exchange_date` and `exchange_hour` derive from it).
     public func eventSeconds(_ i: Int) -> Int64 {
         precondition(i < rowCount, "row \(i) is not committed")
-        return sink.rows.eventSeconds[i]
+        let (s, j) = sink.rows.at(i)
+        return s.eventSeconds[j]
     }
     /// `gold_ingestion_timestamp`: the writing batch's timestamp.
     public func ingestionMicros(_ i: Int) -> Micros { sink.batchTimestamp(ofRow: i) }
@@ -559,9 +613,10 @@ public final class GoldTable: MedallionTable {
 
     public func row(_ i: Int) -> GoldRow {
         precondition(i < rowCount, "row \(i) is not committed")
-        let e = sink.rows.eventSeconds[i]
+        let (s, j) = sink.rows.at(i)
+        let e = s.eventSeconds[j]
         let civil = UTCDateTime(micros: e * Time.microsPerSecond)
-        let input = Int(sink.rows.sourceInput[i]), r = Int(sink.rows.sourceRow[i])
+        let input = Int(s.sourceInput[j]), r = Int(s.sourceRow[j])
         let silver = inputs[input]
         let (trade, vendor) = silver.trade(r, vendorIsCanonicalMap: false)
         let json = VendorData.goldForm(fromCanonical: vendor)
@@ -576,11 +631,9 @@ public final class GoldTable: MedallionTable {
 
     /// Partitions in (date, hour) order with their committed row counts.
     public var partitions: [GoldPartition] {
-        var counts: [Int64: Int] = [:]  // key: event hour since epoch
-        for i in 0..<rowCount { counts[Time.floorDiv(sink.rows.eventSeconds[i], 3600), default: 0] += 1 }
-        return counts.keys.sorted().map { h in
+        hourCounts.keys.sorted().map { h in
             let c = UTCDateTime(micros: h * Time.microsPerHour)
-            return GoldPartition(exchangeDate: c.dateString, exchangeHour: Int(c.hour), rowCount: counts[h]!)
+            return GoldPartition(exchangeDate: c.dateString, exchangeHour: Int(c.hour), rowCount: hourCounts[h]!)
         }
     }
 }
@@ -591,17 +644,22 @@ public final class GoldTable: MedallionTable {
 // can fail: each breaks one promise the engine keeps. Nothing but tests calls them.
 
 extension GoldTable {
-    /// Loses the last committed Gold row.
-    public func testOnly_loseLastRow() { sink.testOnly_forgetLastRow() }
+    /// Loses the last committed Gold row (and its place in its partition's count).
+    public func testOnly_loseLastRow() {
+        guard rowCount > 0 else { return }
+        uncount(rowCount - 1)
+        sink.testOnly_forgetLastRow()
+        countedRows = rowCount
+    }
 
     /// Commits a second copy of committed row `i` in a snapshot of its own.
     public func testOnly_duplicateRow(_ i: Int, silver: SilverTable) {
         precondition(i < rowCount && sink.stagedCount == 0)
         let last = sink.snapshots.last!
-        let r = sink.rows
-        stage(from: inputs[Int(r.sourceInput[i])], input: Int(r.sourceInput[i]), row: Int(r.sourceRow[i]), eventSeconds: r.eventSeconds[i])
-        _ = sink.commitStaged(queryId: last.queryId + "-corrupt", job: .gold, batchId: last.batchId,
-                              batchTimestampMicros: sink.batchTimestamp(ofRow: i), at: last.committedAtMicros)
+        let (k, r) = source(i)
+        stage(from: inputs[k], input: k, row: r, eventSeconds: eventSeconds(i))
+        _ = commitStaged(queryId: last.queryId + "-corrupt", batchId: last.batchId,
+                         batchTimestampMicros: sink.batchTimestamp(ofRow: i), at: last.committedAtMicros)
     }
 }
 
@@ -628,7 +686,14 @@ extension SilverTable {
 
 extension GoldTable {
     /// Moves Gold row `i`'s event time (and so its partition) without touching its trade.
-    public func testOnly_setEventSeconds(_ i: Int, _ seconds: Int64) { sink.rows.eventSeconds[i] = seconds }
+    public func testOnly_setEventSeconds(_ i: Int, _ seconds: Int64) {
+        precondition(sink.rows.isLive(i >> Rows.shift), "a test rewrites rows of live segments only")
+        let counted = i < countedRows
+        if counted { uncount(i) }
+        let (s, j) = sink.rows.at(i)
+        s.eventSeconds[j] = seconds
+        if counted { hourCounts[Time.floorDiv(seconds, 3600), default: 0] += 1 }
+    }
 }
 
 extension DlqTable {
