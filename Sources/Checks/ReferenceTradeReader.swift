@@ -87,7 +87,7 @@ public enum ReferenceTradeReader {
     }
 
     struct Cursor {
-        let b: [UInt8]
+        let b: UnsafeRawBufferPointer
         var i: Int
         /// A zigzag varint holding a 64-bit long: at most 10 bytes, and the
         /// 10th may carry only the 64th bit (a value beyond 64 bits is not
@@ -112,7 +112,7 @@ public enum ReferenceTradeReader {
             }
             return nil
         }
-        mutating func bytes() -> ArraySlice<UInt8>? {
+        mutating func bytes() -> Slice<UnsafeRawBufferPointer>? {
             guard let n = long(), n >= 0, n <= Int64(b.count - i) else { return nil }
             defer { i += Int(n) }
             return b[i..<(i + Int(n))]
@@ -169,6 +169,11 @@ public enum ReferenceTradeReader {
 
     /// Like `read`, but tells a whole record with bytes after it apart.
     public static func classify(_ message: [UInt8], layouts: Layouts = .standard()) -> Outcome {
+        message.withUnsafeBytes { classify($0, layouts: layouts) }
+    }
+
+    /// `classify` of bytes in place (a Kafka value in its log, not copied).
+    public static func classify(_ message: UnsafeRawBufferPointer, layouts: Layouts = .standard()) -> Outcome {
         guard let (t, id, end) = parse(message, layouts: layouts) else { return .unreadable }
         // Trailing bytes are told before the field values are read (a decimal
         // of zero bytes is unreadable), as the codec's pre-scan does.
@@ -183,13 +188,17 @@ public enum ReferenceTradeReader {
         return layouts.layout(of: schemaId(message))
     }
 
+    static func schemaId(_ message: UnsafeRawBufferPointer) -> Int32 {
+        Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
+    }
+
     static func schemaId(_ message: [UInt8]) -> Int32 {
         Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
     }
 
     /// The trade (nil when a decimal has no bytes), its schema id and where
     /// the record ends; nil when the bytes are not a record of the layout.
-    static func parse(_ message: [UInt8], layouts: Layouts) -> (Trade?, Int32, Int)? {
+    static func parse(_ message: UnsafeRawBufferPointer, layouts: Layouts) -> (Trade?, Int32, Int)? {
         guard message.count >= 5, message[0] == 0 else { return nil }
         let id = schemaId(message)
         guard let layout = layouts.layout(of: id) else { return nil }
@@ -224,7 +233,7 @@ public enum ReferenceTradeReader {
             default: return nil
             }
         }
-        func decimal(_ b: ArraySlice<UInt8>) -> Decimal8? {
+        func decimal(_ b: Slice<UnsafeRawBufferPointer>) -> Decimal8? {
             if let d = Decimal8(avroBytes: b) { return d }
             guard let first = b.first else { return nil }
             return Decimal8(units: first & 0x80 != 0 ? .min : .max)  // beyond 64 bits: over precision

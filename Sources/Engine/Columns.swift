@@ -246,6 +246,8 @@ struct TradeColumns {
 
     /// Whether row `i` is `t`, as `trade(i, ..., vendorIsCanonicalMap: true) == t`
     /// says (strings compared as Swift compares them), without building the row.
+    /// Inlined into its caller so that the columns are read in place, not copied.
+    @inline(__always)
     func holds(_ i: Int, _ t: Trade, pool: StringPool, lists: StringListPool) -> Bool {
         guard timestamp[i] == t.timestampMicros, price[i] == t.price.units, quantity[i] == t.quantity.units,
               ingestionTimestamp[i] == t.ingestionTimestampMicros, (side[i] == 0) == (t.side == .buy),

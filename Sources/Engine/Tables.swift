@@ -209,14 +209,14 @@ public final class BronzeTable: MedallionTable {
     /// The topic (a row implies it exists). Reading never writes the cache.
     private var topic: Topic { topicRef ?? cluster.topic(topicName)! }
 
-    /// The Kafka value of row `i` (a copy of the log's bytes).
     /// Row `i`'s Kafka record: its partition and its position in the partition's log.
     @inline(__always)
-    private func source(_ i: Int) -> (partition: Int32, position: Int) {
+    public func source(_ i: Int) -> (partition: Int32, position: Int) {
         let (s, j) = sink.rows.at(i)
         return (s.partition[j], s.position[j])
     }
 
+    /// The Kafka value of row `i` (a copy of the log's bytes).
     public func value(_ i: Int) -> [UInt8] {
         let (p, at) = source(i)
         return Array(topic.partitions[Int(p)].valueSlice(atPosition: at))
@@ -325,6 +325,34 @@ public final class SilverTable: MedallionTable {
     public func sourceBronzeRow(_ i: Int) -> Int { let (s, j) = sink.rows.at(i); return Int(s.sourceRow[j]) }
     /// The writer schema id the row's bytes carried.
     public func schemaId(_ i: Int) -> Int32 { let (s, j) = sink.rows.at(i); return s.schemaId[j] }
+    /// Several columns of one row, read through one lookup of its segment
+    /// (for readers that take more than one field of a row).
+    public struct Columns {
+        let segment: Segment
+        let j: Int
+        let table: SilverTable
+
+        public var messageId: String { segment.trades.messageId.string(j) }
+        public var timestampMicros: Micros { segment.trades.timestamp[j] }
+        public var exchange: String { table.pool[segment.trades.exchange[j]] }
+        public var sourceBronzeRow: Int { Int(segment.sourceRow[j]) }
+        public var schemaId: Int32 { segment.schemaId[j] }
+        /// `vendor_data`'s entries (see `SilverTable.vendorEntries`), or nil.
+        public var vendorEntries: [(key: String, value: String)]? { VendorData.entries(segment.trades.vendor[j]) }
+        /// `vendor_data` as Gold holds it for a row made from this one: the JSON object string, or nil.
+        public var goldVendorDataJSON: String? {
+            let json = VendorData.goldForm(fromCanonical: segment.trades.vendor[j])
+            return json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self)
+        }
+        /// See `SilverTable.holds`.
+        public func holds(_ t: Trade) -> Bool { segment.trades.holds(j, t, pool: table.pool, lists: table.lists) }
+        /// See `SilverTable.trade`.
+        public var trade: Trade { segment.trades.trade(j, pool: table.pool, lists: table.lists, vendorIsCanonicalMap: true) }
+    }
+
+    /// Row `i`'s columns.
+    public func columns(_ i: Int) -> Columns { let (s, j) = sink.rows.at(i); return Columns(segment: s, j: j, table: self) }
+
     /// The row's 15 trade fields (`vendor_data` as a map), without Silver's three timestamp columns.
     public func trade(_ i: Int) -> Trade {
         let (s, j) = sink.rows.at(i)
@@ -605,10 +633,12 @@ public final class GoldTable: MedallionTable {
     /// `message_id`, read through the row's Silver source.
     public func messageId(_ i: Int) -> String { let (k, r) = source(i); return inputs[k].messageId(r) }
     /// `vendor_data`: the JSON object string, or nil.
-    public func vendorDataJSON(_ i: Int) -> String? {
-        let (k, r) = source(i)
-        let json = VendorData.goldForm(fromCanonical: inputs[k].vendorCanonical(r))
-        return json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self)
+    public func vendorDataJSON(_ i: Int) -> String? { let (k, r) = source(i); return inputs[k].columns(r).goldVendorDataJSON }
+    /// Lineage and event time of row `i` in one read: see `source` and `eventSeconds`.
+    public func sourceAndEventSeconds(_ i: Int) -> (input: Int, row: Int, eventSeconds: Int64) {
+        precondition(i < rowCount, "row \(i) is not committed")
+        let (s, j) = sink.rows.at(i)
+        return (Int(s.sourceInput[j]), Int(s.sourceRow[j]), s.eventSeconds[j])
     }
 
     public func row(_ i: Int) -> GoldRow {

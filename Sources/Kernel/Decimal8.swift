@@ -83,17 +83,23 @@ public struct Decimal8: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Inverse of `avroBytes`. Returns nil when the bytes are empty or the value
     /// does not fit 64 bits (which is over decimal(18,8) precision anyway).
+    /// Read in place (every Avro decimal of every decoded trade passes here).
+    @inlinable
     public init?(avroBytes b: some Collection<UInt8>) {
         guard let first = b.first else { return nil }
         let fill: UInt8 = first & 0x80 != 0 ? 0xFF : 0x00
-        var bytes = Array(b)
-        // Sign-extension bytes beyond 8 are harmless; anything else overflows.
-        while bytes.count > 8 {
-            guard bytes[0] == fill, (bytes[1] & 0x80) == (fill & 0x80) else { return nil }
-            bytes.removeFirst()
-        }
+        // Sign-extension bytes beyond the last 8 are harmless: each must be
+        // `fill` and leave the sign unchanged (the byte after it has fill's
+        // top bit); anything else overflows.
+        let drop = Swift.max(0, b.count - 8)
         var v: Int64 = first & 0x80 != 0 ? -1 : 0
-        for byte in bytes { v = (v << 8) | Int64(byte) }
+        var i = 0
+        for byte in b {
+            if i < drop && byte != fill { return nil }
+            if i >= 1 && i <= drop && byte & 0x80 != fill & 0x80 { return nil }
+            if i >= drop { v = (v << 8) | Int64(byte) }
+            i += 1
+        }
         self.units = v
     }
 }

@@ -64,6 +64,32 @@ import Testing
         #expect(Decimal8(avroBytes: [UInt8]()) == nil)
     }
 
+    /// The in-place reading agrees with the plain one it replaced (copy, drop
+    /// sign-extension bytes while they are harmless, fold) on every shape of
+    /// input: lengths 0 to 12, bytes drawn mostly from the sign-relevant ones.
+    @Test func decimalAvroBytesReadInPlaceAsTheyWereReadFromACopy() {
+        func plain(_ b: [UInt8]) -> Int64? {
+            guard let first = b.first else { return nil }
+            let fill: UInt8 = first & 0x80 != 0 ? 0xFF : 0x00
+            var bytes = b
+            while bytes.count > 8 {
+                guard bytes[0] == fill, (bytes[1] & 0x80) == (fill & 0x80) else { return nil }
+                bytes.removeFirst()
+            }
+            var v: Int64 = first & 0x80 != 0 ? -1 : 0
+            for byte in bytes { v = (v << 8) | Int64(byte) }
+            return v
+        }
+        var rng = RandomStreams(seed: 11).stream("test.decimal-bytes")
+        let palette: [UInt8] = [0x00, 0xFF, 0x80, 0x7F, 0x01, 0xFE]
+        for _ in 0..<20_000 {
+            let n = Int(rng.uniform(below: 13))
+            let b = (0..<n).map { _ in rng.uniform(below: 4) == 0 ? UInt8(rng.uniform(below: 256)) : palette[Int(rng.uniform(below: UInt64(palette.count)))] }
+            #expect(Decimal8(avroBytes: b)?.units == plain(b), "\(b)")
+            #expect(Decimal8(avroBytes: b[...])?.units == plain(b), "\(b) as a slice")
+        }
+    }
+
     @Test func uuidValidation() {
         #expect(UUIDv4.isValid("3f2504e0-4f89-41d3-9a0c-0305e82c3301"))
         #expect(!UUIDv4.isValid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"))  // version 1

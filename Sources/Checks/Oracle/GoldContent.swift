@@ -30,7 +30,7 @@ struct GoldContent {
         let i = v.index
         while snapIndex < snapshots.count && i >= snapshots[snapIndex].firstRow + snapshots[snapIndex].rowCount { snapIndex += 1 }
         // Second copies and ids no batch accepted are the exactly-once checker's.
-        guard v.occurrence == 1, let a = v.accepted else { return }
+        guard v.occurrence == 1, let a = v.accepted, let accepted = v.acceptedColumns else { return }
         let source = silver[a.input]
         if a != v.source {
             // Gold holds vendor_data only as its JSON string, compared below.
@@ -39,12 +39,13 @@ struct GoldContent {
             fields.vendorData = want.vendorData
             if fields != want { problems.append("Gold row \(i) (\(gold.messageId(i))) differs from its Silver row") }
         }
-        let json = gold.vendorDataJSON(i)
-        let vendor = source.vendorEntries(a.row).map { Self.vendorJSON($0) }
+        // Gold's vendor_data of row i, made through its lineage (`GoldTable.vendorDataJSON`).
+        let json = v.sourceColumns.goldVendorDataJSON
+        let vendor = accepted.vendorEntries.map { Self.vendorJSON($0) }
         if json != vendor {
             problems.append("Gold row \(i) (\(gold.messageId(i))): vendor_data \(json ?? "null"), expected \(vendor ?? "null")")
         }
-        let eventSeconds = Time.floorDiv(source.timestampMicros(a.row), Time.microsPerSecond)
+        let eventSeconds = Time.floorDiv(accepted.timestampMicros, Time.microsPerSecond)
         if v.eventSeconds != eventSeconds {
             let held = UTCDateTime(micros: v.eventSeconds * Time.microsPerSecond)
             let civil = UTCDateTime(micros: eventSeconds * Time.microsPerSecond)

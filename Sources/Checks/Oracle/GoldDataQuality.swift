@@ -33,22 +33,22 @@ struct GoldDataQuality {
 
     /// The queries over the table, row by row; the recomputation's answers
     /// from the accepted Silver rows the same pass reads.
-    mutating func visit(_ v: GoldRows.Visit, _ silver: [SilverTable]) {
+    mutating func visit(_ v: GoldRows.Visit) {
         if v.occurrence == 2 { duplicateIds += 1 }
-        byExchange[silver[v.source.input].exchangeOf(v.source.row), default: 0] += 1
+        byExchange[v.sourceColumns.exchange, default: 0] += 1
         byHour[Time.floorDiv(v.eventSeconds, 3600), default: 0] += 1
-        if v.occurrence == 1, let a = v.accepted { want(a, silver) }
+        if v.occurrence == 1, let a = v.acceptedColumns { want(a) }
     }
 
-    private mutating func want(_ r: SilverRowRef, _ silver: [SilverTable]) {
-        wantExchange[silver[r.input].exchangeOf(r.row), default: 0] += 1
-        wantHour[Time.floorDiv(silver[r.input].timestampMicros(r.row), Time.microsPerHour), default: 0] += 1
+    private mutating func want(_ r: SilverTable.Columns) {
+        wantExchange[r.exchange, default: 0] += 1
+        wantHour[Time.floorDiv(r.timestampMicros, Time.microsPerHour), default: 0] += 1
     }
 
     /// After the Gold rows: the accepted ids Gold lacks count in the
     /// recomputation's answers too; then the answers are held against each other.
     mutating func finish(_ p: Pipeline, _ tables: ExchangeTables, _ model: GoldRecomputation, _ rows: GoldRows) {
-        model.forEachAccepted { r in if !rows.inGold(r) { want(r, tables.silver) } }
+        model.forEachAccepted { r in if !rows.inGold(r) { want(tables.silver[r.input].columns(r.row)) } }
         var listed: [String: Int64] = [:]
         for part in p.gold.partitions { listed[Self.partitionKey(part.exchangeDate, part.exchangeHour), default: 0] += Int64(part.rowCount) }
         let byPartition = Self.byPartition(byHour), wantPartition = Self.byPartition(wantHour)

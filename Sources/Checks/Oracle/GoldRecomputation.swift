@@ -146,7 +146,8 @@ struct GoldRecomputation {
                 if pastEnd { continue }
                 // Two columns of each row: its event time and, unless it is late, its message id.
                 for row in Int(b.startOffsets[k])..<Int(b.endOffsets[k]) {
-                    let eventMs = Self.eventMs(silver[k].timestampMicros(row))
+                    let columns = silver[k].columns(row)
+                    let eventMs = Self.eventMs(columns.timestampMicros)
                     if maxEventMs[k] == nil || eventMs > maxEventMs[k]! { maxEventMs[k] = eventMs }
                     let ref = SilverRowRef(input: k, row: row)
                     if eventMs <= threshold {
@@ -157,7 +158,7 @@ struct GoldRecomputation {
                         }
                         continue
                     }
-                    let id = silver[k].messageId(row)
+                    let id = columns.messageId
                     let h = AcceptedIds.hash(id)
                     if accepted.find(id, hash: h, idAt: { silver[$0.input].messageId($0.row) }) != nil {
                         if mark(ref, .duplicate, Self.duplicateBit) { duplicatesDropped += 1 }

@@ -18,6 +18,9 @@ struct GoldRows {
         let eventSeconds: Int64
         /// The Silver row the recomputation accepted for the row's message id; nil when none did.
         let accepted: SilverRowRef?
+        /// The columns of the `source` row, and of the `accepted` one (read once for every checker).
+        let sourceColumns: SilverTable.Columns
+        let acceptedColumns: SilverTable.Columns?
         /// 1 the first time the row's message id is in Gold, 2 the second, and so on.
         let occurrence: Int
     }
@@ -32,7 +35,7 @@ struct GoldRows {
         seen = tables.silver.map { [UInt8](repeating: 0, count: $0.rowCount) }
         let gold = p.gold
         for i in 0..<gold.rowCount {
-            let (input, row) = gold.source(i)
+            let (input, row, eventSeconds) = gold.sourceAndEventSeconds(i)
             let source = SilverRowRef(input: input, row: row)
             // The accepted row of the id a Silver row holds is that row when the
             // recomputation accepted it there (each id is accepted once, at its
@@ -48,7 +51,10 @@ struct GoldRows {
                 unaccepted[id, default: 0] += 1
                 occurrence = unaccepted[id]!
             }
-            body(Visit(index: i, source: source, eventSeconds: gold.eventSeconds(i), accepted: accepted, occurrence: occurrence))
+            let columns = tables.silver[input].columns(row)
+            let acceptedColumns = accepted == source ? columns : accepted.map { tables.silver[$0.input].columns($0.row) }
+            body(Visit(index: i, source: source, eventSeconds: eventSeconds, accepted: accepted,
+                       sourceColumns: columns, acceptedColumns: acceptedColumns, occurrence: occurrence))
         }
     }
 

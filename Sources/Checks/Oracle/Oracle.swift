@@ -87,12 +87,15 @@ public enum Oracle {
         }, {
             bronze = BronzeExactlyOnce(input, tables)
             goldModel = GoldRecomputation(p, tables)
-            gold = GoldExactlyOnce(p, tables, goldModel)
+            // One copy of the model for the row pass (an implicitly unwrapped
+            // optional read per row would copy it out every time).
+            let model: GoldRecomputation = goldModel
+            gold = GoldExactlyOnce(p, tables, model)
             // One read of the Gold table for the four checkers that look at its rows.
-            goldRows = GoldRows(p, tables, goldModel) { v in
+            goldRows = GoldRows(p, tables, model) { v in
                 gold.visit(v, p.gold, tables.silver)
-                goldContent.visit(v, p.gold, tables.silver, goldModel)
-                goldQuality.visit(v, tables.silver)
+                goldContent.visit(v, p.gold, tables.silver, model)
+                goldQuality.visit(v)
                 goldLatencies.visit(v)
             }
             gold.finish(goldRows, tables.silver, goldModel)

@@ -140,7 +140,7 @@ struct GoldLatencies {
 
     mutating func visit(_ v: GoldRows.Visit) {
         let k = v.source.input
-        let b = tables.silver[k].sourceBronzeRow(v.source.row)
+        let b = v.sourceColumns.sourceBronzeRow
         guard b >= 0 && b < tables.bronze[k].rowCount else { return }
         let c = created[k].micros(b)
         if c >= warmedUp { samples[k].append(commit[v.index] - c) }
@@ -159,7 +159,8 @@ struct KafkaCreateTimes {
     }
 
     func micros(_ row: Int) -> Micros {
-        topic.partitions[Int(bronze.partitionOf(row))].timestampMs(at: bronze.offsetOf(row)) * Time.microsPerMilli
+        let (p, position) = bronze.source(row)
+        return topic.partitions[Int(p)].timestampMs(atPosition: position) * Time.microsPerMilli
     }
 }
 

@@ -29,23 +29,25 @@ struct SilverContent {
     mutating func visit(_ k: Int, _ i: Int) {
         let silver = tables.silver[k], bronze = tables.bronze[k], e = tables.exchanges[k]
         // The columns compared: the trade, the schema id and the lineage (not the timestamps).
-        let schemaId = silver.schemaId(i)
-        let b = silver.sourceBronzeRow(i)
-        let bytes = bronze.value(b)
+        let c = silver.columns(i)
+        let schemaId = c.schemaId
+        let b = c.sourceBronzeRow
         // The row's trade, once read: the reference reader's when the row holds it.
         var held: Trade?
-        switch ReferenceTradeReader.classify(bytes, layouts: layouts) {
+        // The record's bytes read in place in the Kafka log.
+        switch bronze.withValue(b, { ReferenceTradeReader.classify($0, layouts: layouts) }) {
         case .trade(let t, let id):
-            if silver.holds(i, t) { held = t }
+            if c.holds(t) { held = t }
             else { problems.append("\(silver.name.rawValue) row \(i) differs from the trade in its Kafka bytes (\(tables.address(k, b)))") }
             if id != schemaId { problems.append("\(silver.name.rawValue) row \(i): schema_id \(schemaId), bytes say \(id)") }
         case .trailingBytes, .unreadable:
+            let bytes = bronze.value(b)
             if let layout = ReferenceTradeReader.layout(of: bytes, layouts: layouts) {
                 let id = WireFormat.schemaId(of: bytes) ?? -1
                 problems.append("\(silver.name.rawValue) row \(i) was decoded from bytes that are not a whole \(layout == .v1 ? "V1" : "V2") record (schema id \(id))")
             } else { unverifiable += 1 }
         }
-        let trade = held ?? silver.trade(i)
+        let trade = held ?? c.trade
         if let reason = TradeValidator.firstFailure(trade, topicExchange: e) {
             problems.append("\(silver.name.rawValue) row \(i) (\(trade.messageId)) fails validation: \(reason.rawValue)")
         }
