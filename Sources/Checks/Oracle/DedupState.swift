@@ -10,7 +10,9 @@ struct DedupState {
     private(set) var problems: [String] = []
     private(set) var keys: Int64
     private(set) var bytes: Int64
-    /// Hours until the state reaches executor memory at this run's key rate.
+    /// Hours until the state reaches executor memory at this run's key rate;
+    /// when it did during the run, the whole hours from the feed's start until it did
+    /// (the run's average rate would count the hours Gold stood still after it).
     private(set) var exhaustionHours: Int64?
     private(set) var figures: JSONValue = .null
 
@@ -31,7 +33,9 @@ struct DedupState {
         }
         let memory = p.config.profile[.gold].executorMemoryBytes
         let feedMicros = max(1, input.feedEndMicros - input.feedStartMicros)
-        if keys > 0 && perKey > 0 {
+        if let x = p.stateExhaustion {
+            exhaustionHours = max(0, x.timeMicros - input.feedStartMicros) / Time.microsPerHour
+        } else if keys > 0 && perKey > 0 {
             let keysPerHour = keys * Time.microsPerHour / feedMicros
             if keysPerHour > 0 { exhaustionHours = memory / (perKey * keysPerHour) }
         }
