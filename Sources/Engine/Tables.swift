@@ -313,18 +313,15 @@ public final class SilverTable: MedallionTable {
     func messageKey(_ i: Int) -> MessageKey { let (s, j) = sink.rows.at(i); return s.trades.messageId.key(j) }
 
     // Single columns of row `i`, read without building the row (the checks
-    // read millions of rows for one or two fields each).
+    // read millions of rows for one or two fields each); `columns` for several.
 
     /// `message_id`.
-    public func messageId(_ i: Int) -> String { let (s, j) = sink.rows.at(i); return s.trades.messageId.string(j) }
+    public func messageId(_ i: Int) -> String { columns(i).messageId }
     /// `timestamp` (the event time), in microseconds.
-    public func timestampMicros(_ i: Int) -> Micros { let (s, j) = sink.rows.at(i); return s.trades.timestamp[j] }
-    /// `exchange`.
-    public func exchangeOf(_ i: Int) -> String { let (s, j) = sink.rows.at(i); return pool[s.trades.exchange[j]] }
+    public func timestampMicros(_ i: Int) -> Micros { columns(i).timestampMicros }
     /// Lineage: the Bronze row the row came from.
-    public func sourceBronzeRow(_ i: Int) -> Int { let (s, j) = sink.rows.at(i); return Int(s.sourceRow[j]) }
-    /// The writer schema id the row's bytes carried.
-    public func schemaId(_ i: Int) -> Int32 { let (s, j) = sink.rows.at(i); return s.schemaId[j] }
+    public func sourceBronzeRow(_ i: Int) -> Int { columns(i).sourceBronzeRow }
+
     /// Several columns of one row, read through one lookup of its segment
     /// (for readers that take more than one field of a row).
     public struct Columns {
@@ -337,46 +334,23 @@ public final class SilverTable: MedallionTable {
         public var exchange: String { table.pool[segment.trades.exchange[j]] }
         public var sourceBronzeRow: Int { Int(segment.sourceRow[j]) }
         public var schemaId: Int32 { segment.schemaId[j] }
-        /// `vendor_data`'s entries (see `SilverTable.vendorEntries`), or nil.
+        /// `vendor_data`'s entries, or nil, in no promised order (a map has none): for readers that would only iterate the map.
         public var vendorEntries: [(key: String, value: String)]? { VendorData.entries(segment.trades.vendor[j]) }
         /// `vendor_data` as Gold holds it for a row made from this one: the JSON object string, or nil.
         public var goldVendorDataJSON: String? {
             let json = VendorData.goldForm(fromCanonical: segment.trades.vendor[j])
             return json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self)
         }
-        /// See `SilverTable.holds`.
+        /// Whether the row's 15 trade fields are `t` (`trade == t`, without building the row).
         public func holds(_ t: Trade) -> Bool { segment.trades.holds(j, t, pool: table.pool, lists: table.lists) }
-        /// See `SilverTable.trade`.
+        /// The row's 15 trade fields (`vendor_data` as a map), without Silver's three timestamp columns.
         public var trade: Trade { segment.trades.trade(j, pool: table.pool, lists: table.lists, vendorIsCanonicalMap: true) }
+        /// The trade fields as Gold holds them: `vendor_data` nil (Gold keeps it as `goldVendorDataJSON`).
+        var goldTrade: Trade { segment.trades.trade(j, pool: table.pool, lists: table.lists, vendorIsCanonicalMap: false) }
     }
 
     /// Row `i`'s columns.
     public func columns(_ i: Int) -> Columns { let (s, j) = sink.rows.at(i); return Columns(segment: s, j: j, table: self) }
-
-    /// The row's 15 trade fields (`vendor_data` as a map), without Silver's three timestamp columns.
-    public func trade(_ i: Int) -> Trade {
-        let (s, j) = sink.rows.at(i)
-        return s.trades.trade(j, pool: pool, lists: lists, vendorIsCanonicalMap: true)
-    }
-    /// Whether the row's 15 trade fields are `t` (`trade(i) == t`, without building the row).
-    public func holds(_ i: Int, _ t: Trade) -> Bool {
-        let (s, j) = sink.rows.at(i)
-        return s.trades.holds(j, t, pool: pool, lists: lists)
-    }
-    /// `vendor_data` as Silver holds it (a map), or nil.
-    public func vendorData(_ i: Int) -> [String: String]? { VendorData.decode(vendorCanonical(i)) }
-    /// `vendor_data`'s entries in no promised order (a map has none), or nil:
-    /// for readers that would only iterate the map.
-    public func vendorEntries(_ i: Int) -> [(key: String, value: String)]? { VendorData.entries(vendorCanonical(i)) }
-
-    /// Row `i`'s `vendor_data` in the canonical binary form (see `VendorData`).
-    func vendorCanonical(_ i: Int) -> ArraySlice<UInt8> { let (s, j) = sink.rows.at(i); return s.trades.vendor[j] }
-
-    /// Row `i`'s trade: with its vendor data decoded (Silver's form) or not (Gold's), and its canonical vendor bytes.
-    func trade(_ i: Int, vendorIsCanonicalMap: Bool) -> (Trade, vendor: ArraySlice<UInt8>) {
-        let (s, j) = sink.rows.at(i)
-        return (s.trades.trade(j, pool: pool, lists: lists, vendorIsCanonicalMap: vendorIsCanonicalMap), s.trades.vendor[j])
-    }
 
     public func row(_ i: Int) -> SilverRow {
         precondition(i < rowCount, "row \(i) is not committed")
@@ -617,17 +591,9 @@ public final class GoldTable: MedallionTable {
 
     /// Lineage: the Silver input (0 silver_binance, 1 silver_kraken, as
     /// `GoldTable.inputs`) and row the row came from.
-    public func source(_ i: Int) -> (input: Int, row: Int) {
-        precondition(i < rowCount, "row \(i) is not committed")
-        let (s, j) = sink.rows.at(i)
-        return (Int(s.sourceInput[j]), Int(s.sourceRow[j]))
-    }
+    public func source(_ i: Int) -> (input: Int, row: Int) { let s = sourceAndEventSeconds(i); return (s.input, s.row) }
     /// The event time in whole seconds (`exchange_date` and `exchange_hour` derive from it).
-    public func eventSeconds(_ i: Int) -> Int64 {
-        precondition(i < rowCount, "row \(i) is not committed")
-        let (s, j) = sink.rows.at(i)
-        return s.eventSeconds[j]
-    }
+    public func eventSeconds(_ i: Int) -> Int64 { sourceAndEventSeconds(i).eventSeconds }
     /// `gold_ingestion_timestamp`: the writing batch's timestamp.
     public func ingestionMicros(_ i: Int) -> Micros { sink.batchTimestamp(ofRow: i) }
     /// `message_id`, read through the row's Silver source.
@@ -647,11 +613,8 @@ public final class GoldTable: MedallionTable {
         let e = s.eventSeconds[j]
         let civil = UTCDateTime(micros: e * Time.microsPerSecond)
         let input = Int(s.sourceInput[j]), r = Int(s.sourceRow[j])
-        let silver = inputs[input]
-        let (trade, vendor) = silver.trade(r, vendorIsCanonicalMap: false)
-        let json = VendorData.goldForm(fromCanonical: vendor)
-        return GoldRow(trade: trade,
-                       vendorDataJSON: json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self),
+        let source = inputs[input].columns(r)
+        return GoldRow(trade: source.goldTrade, vendorDataJSON: source.goldVendorDataJSON,
                        goldIngestionTimestampMicros: sink.batchTimestamp(ofRow: i),
                        exchangeDate: civil.dateString, exchangeHour: Int(civil.hour), eventTimeSeconds: e,
                        sourceTable: GoldTable.inputs[input], sourceRow: r)

@@ -40,14 +40,15 @@ struct GoldRows {
             // The accepted row of the id a Silver row holds is that row when the
             // recomputation accepted it there (each id is accepted once, at its
             // first row); otherwise the id is looked up.
-            let accepted = model.isAccepted(source) ? source : model.acceptedRow(of: gold.messageId(i))
+            let id = model.isAccepted(source) ? nil : gold.messageId(i)
+            let accepted = id == nil ? source : model.acceptedRow(of: id!)
             let occurrence: Int
             if let ref = accepted {
                 let n = seen[ref.input][ref.row]
                 if n < 2 { seen[ref.input][ref.row] = n + 1 }
                 occurrence = Int(n) + 1
             } else {
-                let id = gold.messageId(i)
+                let id = id!
                 unaccepted[id, default: 0] += 1
                 occurrence = unaccepted[id]!
             }

@@ -164,7 +164,7 @@ public enum Oracle {
 
     /// The producer create time of a Bronze row's record, read from the topic itself.
     static func kafkaCreateMicros(_ c: KafkaCluster, _ bronze: BronzeTable, _ row: Int) -> Micros {
-        c.topic(bronze.topicName)!.partitions[Int(bronze.partitionOf(row))].timestampMs(at: bronze.offsetOf(row)) * Time.microsPerMilli
+        KafkaCreateTimes(c, bronze).micros(row)
     }
 
     static func twoDigits(_ h: Int) -> String { h < 10 ? "0\(h)" : "\(h)" }
