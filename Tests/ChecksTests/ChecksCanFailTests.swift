@@ -187,6 +187,21 @@ import Scenarios
         #expect(f.keys.sorted() == [DedupState.name], "\(f.keys.sorted())")
     }
 
+    @Test func aWatermarkMoveWithNoBatchAfterItFailsGoldExactlyOnce() throws {
+        let r = try run()
+        let log = r.pipeline.batchLog
+        let gold = log.indices.filter { log[$0].job == .gold && log[$0].outcome == .committed }
+        // A batch that moved the watermark, and the Gold attempt that followed it.
+        let moved = try #require(zip(gold, gold.dropFirst()).first { log[$0.1].watermarkMs > log[$0.0].watermarkMs }?.0)
+        let id = log[moved].batchId
+        let next = try #require(log.indices.first { log[$0].job == .gold && log[$0].batchId == id + 1 })
+        #expect(!(failing(r)[GoldExactlyOnce.name] ?? []).contains { $0.contains("no batch followed it") })
+        // The engine that forgot the no-data batch: its attempt is gone from the log.
+        r.pipeline.testOnly_rewriteBatch(next) { $0.job = .silverKraken; $0.batchId = 1_000_000 }
+        let details = failing(r)[GoldExactlyOnce.name] ?? []
+        #expect(details.contains("gold batch \(id) moved the watermark but no batch followed it"), "\(details)")
+    }
+
     @Test func anUntouchedRunPassesEveryCheck() throws {
         let o = ScenarioEvaluator.evaluate(try run())
         #expect(failing(o).isEmpty, "\(failing(o))")
