@@ -1,4 +1,5 @@
 import Codec
+import Foundation
 import Kernel
 
 /// An independent reader of the two trade schemas, in plain Swift, written
@@ -33,11 +34,17 @@ public enum ReferenceTradeReader {
         }
 
         public func layout(of id: Int32) -> Layout? {
-            if let known = cache[id] { return known }
-            let l = schemaJSON(id).flatMap(Self.classify)
-            cache[id] = l
+            // Consecutive messages mostly share an id: the last one answers without hashing.
+            if let last, last.id == id { return last.layout }
+            let l: Layout?
+            if let known = cache[id] { l = known } else {
+                l = schemaJSON(id).flatMap(Self.classify)
+                cache[id] = l
+            }
+            last = (id, l)
             return l
         }
+        private var last: (id: Int32, layout: Layout?)?
 
         /// The wire signature of each field of the two trade schemas, written
         /// from the Avro specification (not taken from the codec's schemas).
@@ -118,12 +125,26 @@ public enum ReferenceTradeReader {
             return b[i..<(i + Int(n))]
         }
         /// An Avro string is UTF-8 by definition: other bytes are unreadable.
-        mutating func string() -> String? { bytes().flatMap { String(validating: $0, as: UTF8.self) } }
+        mutating func string() -> String? { bytes().flatMap(Self.utf8) }
         /// A map key: a string, and (the codec's limit, libavro keeps keys
         /// as C strings) without NUL.
         mutating func key() -> String? {
             guard let k = bytes(), !k.contains(0) else { return nil }
-            return String(validating: k, as: UTF8.self)
+            return Self.utf8(k)
+        }
+        /// The string whose UTF-8 is `bytes`, or nil when they are not UTF-8.
+        /// Decoding repairs ill-formed input (each maximal ill-formed subpart
+        /// becomes U+FFFD), so the bytes are well-formed exactly when the
+        /// decoded string's UTF-8 is the same bytes. Same verdict as
+        /// `String(validating:as:)`, which on a slice of raw bytes takes the
+        /// stdlib's generic path (a runtime metadata lookup per string).
+        static func utf8(_ bytes: Slice<UnsafeRawBufferPointer>) -> String? {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes)
+            return raw.withMemoryRebound(to: UInt8.self) { b in
+                var s = String(decoding: b, as: UTF8.self)
+                let same = s.withUTF8 { u in u.count == b.count && (b.isEmpty || memcmp(u.baseAddress!, b.baseAddress!, b.count) == 0) }
+                return same ? s : nil
+            }
         }
         /// The items of one array or map: nil when a count or a declared
         /// block size is impossible; `body` reads one item.

@@ -126,14 +126,14 @@ enum MessageKey: Hashable {
     }
 
     static func format(_ hi: UInt64, _ lo: UInt64) -> String {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        @inline(__always) func hex(_ v: UInt64) -> UInt8 { v < 10 ? UInt8(ascii: "0") + UInt8(v) : UInt8(ascii: "a") + UInt8(v - 10) }
         return String(unsafeUninitializedCapacity: 36) { buf in
             var j = 0
             for k in 0..<32 {
                 if k == 8 || k == 12 || k == 16 || k == 20 { buf[j] = UInt8(ascii: "-"); j += 1 }
                 let word = k < 16 ? hi : lo
                 let shift = UInt64(60 - 4 * (k % 16))
-                buf[j] = hex[Int((word >> shift) & 0xF)]; j += 1
+                buf[j] = hex((word >> shift) & 0xF); j += 1
             }
             return 36
         }
@@ -246,19 +246,31 @@ struct TradeColumns {
 
     /// Whether row `i` is `t`, as `trade(i, ..., vendorIsCanonicalMap: true) == t`
     /// says (strings compared as Swift compares them), without building the row.
-    /// Inlined into its caller so that the columns are read in place, not copied.
-    @inline(__always)
     func holds(_ i: Int, _ t: Trade, pool: StringPool, lists: StringListPool) -> Bool {
-        guard timestamp[i] == t.timestampMicros, price[i] == t.price.units, quantity[i] == t.quantity.units,
-              ingestionTimestamp[i] == t.ingestionTimestampMicros, (side[i] == 0) == (t.side == .buy),
-              (hasSourceSequence[i] ? sourceSequence[i] : nil) == t.sourceSequence,
-              (hasPlatformSequence[i] ? platformSequence[i] : nil) == t.platformSequence,
-              pool[symbol[i]] == t.symbol, pool[exchange[i]] == t.exchange, pool[assetClass[i]] == t.assetClass,
-              pool[currency[i]] == t.currency, lists[conditions[i]] == t.tradeConditions,
-              messageId.holds(i, t.messageId), tradeId.string(i) == t.tradeId
+        withUnsafePointer(to: self) { Self.holds($0, i, t, pool: pool, lists: lists) }
+    }
+
+    /// `holds` on the columns at `c`, each read in place: a method on the
+    /// struct would run on a copy of it (a retain and a release for each of
+    /// its columns), which costs more than the comparison. Inlined into its
+    /// caller.
+    @inline(__always)
+    static func holds(_ c: UnsafePointer<TradeColumns>, _ i: Int, _ t: Trade, pool: StringPool, lists: StringListPool) -> Bool {
+        let timestamp = c.pointee.timestamp[i], price = c.pointee.price[i], quantity = c.pointee.quantity[i]
+        let ingestion = c.pointee.ingestionTimestamp[i], side = c.pointee.side[i]
+        let sourceSequence = c.pointee.hasSourceSequence[i] ? c.pointee.sourceSequence[i] : nil
+        let platformSequence = c.pointee.hasPlatformSequence[i] ? c.pointee.platformSequence[i] : nil
+        let symbol = c.pointee.symbol[i], exchange = c.pointee.exchange[i], assetClass = c.pointee.assetClass[i]
+        let currency = c.pointee.currency[i], conditions = c.pointee.conditions[i]
+        guard timestamp == t.timestampMicros, price == t.price.units, quantity == t.quantity.units,
+              ingestion == t.ingestionTimestampMicros, (side == 0) == (t.side == .buy),
+              sourceSequence == t.sourceSequence, platformSequence == t.platformSequence,
+              pool[symbol] == t.symbol, pool[exchange] == t.exchange, pool[assetClass] == t.assetClass,
+              pool[currency] == t.currency, lists[conditions] == t.tradeConditions,
+              c.pointee.messageId.holds(i, t.messageId), c.pointee.tradeId.string(i) == t.tradeId
         else { return false }
         // The map as `VendorData.decode` builds it, compared entry by entry.
-        guard let entries = VendorData.entries(vendor[i]) else { return t.vendorData == nil }
+        guard let entries = VendorData.entries(c.pointee.vendor[i]) else { return t.vendorData == nil }
         guard let m = t.vendorData, m.count == entries.count else { return false }
         return entries.allSatisfy { m[$0.key] == $0.value }
     }
@@ -364,7 +376,6 @@ public enum VendorData {
     }
 
     static func jsonString(_ s: ArraySlice<UInt8>, into out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
         out.append(UInt8(ascii: "\""))
         for c in s {
             switch c {
@@ -376,12 +387,16 @@ public enum VendorData {
             case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
             case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
             case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8)); out.append(hex[Int(c >> 4)]); out.append(hex[Int(c & 0xF)])
+                out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "u")); out.append(UInt8(ascii: "0")); out.append(UInt8(ascii: "0"))
+                out.append(hexDigit(c >> 4)); out.append(hexDigit(c & 0xF))
             default: out.append(c)
             }
         }
         out.append(UInt8(ascii: "\""))
     }
+
+    /// An upper-case hex digit (Jackson's `\u00XX`).
+    @inline(__always) static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "A") + v - 10 }
 }
 
 // MARK: - Sealing (packed, compressed column chunks)

@@ -284,6 +284,13 @@ public final class SilverTable: MedallionTable {
             trades.truncate(to: n); schemaId.removeLast(k); sourceRow.removeLast(k)
         }
         var heldBytes: Int { trades.byteCount + schemaId.count * 8 }
+        /// `body` reads the trade columns in place. A method called on
+        /// `trades` itself runs on a copy of the struct (a retain and a
+        /// release for each of its columns), which for a row's comparison
+        /// costs more than the comparison.
+        @inline(__always) func withTrades<R>(_ body: (UnsafePointer<TradeColumns>) -> R) -> R {
+            withUnsafePointer(to: &trades, body)
+        }
         func pack(into p: inout SealedPacker) { trades.pack(into: &p); p.put(schemaId); p.put(sourceRow) }
         init(unpacking u: inout SealedUnpacker) {
             trades = TradeColumns(unpacking: &u); schemaId = u.take(); sourceRow = u.take()
@@ -341,8 +348,20 @@ public final class SilverTable: MedallionTable {
             let json = VendorData.goldForm(fromCanonical: segment.trades.vendor[j])
             return json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self)
         }
+        /// `goldVendorDataJSON`'s UTF-8 written into `out` (emptied first), without
+        /// building a string; false (and `out` empty) when it is nil.
+        public func goldVendorDataJSON(into out: inout [UInt8]) -> Bool {
+            out.removeAll(keepingCapacity: true)
+            VendorData.writeGoldForm(fromCanonical: segment.trades.vendor[j], into: &out)
+            let isObject = out[0] != 0
+            out.removeFirst()
+            return isObject
+        }
         /// Whether the row's 15 trade fields are `t` (`trade == t`, without building the row).
-        public func holds(_ t: Trade) -> Bool { segment.trades.holds(j, t, pool: table.pool, lists: table.lists) }
+        public func holds(_ t: Trade) -> Bool {
+            let (j, pool, lists) = (j, table.pool, table.lists)
+            return segment.withTrades { TradeColumns.holds($0, j, t, pool: pool, lists: lists) }
+        }
         /// The row's 15 trade fields (`vendor_data` as a map), without Silver's three timestamp columns.
         public var trade: Trade { segment.trades.trade(j, pool: table.pool, lists: table.lists, vendorIsCanonicalMap: true) }
         /// The trade fields as Gold holds them: `vendor_data` nil (Gold keeps it as `goldVendorDataJSON`).

@@ -76,6 +76,26 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// `writeString`'s UTF-8, appended to bytes: the same escapes (`\"`,
+    /// `\\`, `\n`, `\r`, `\t`, `\u00XX` for other controls), every other
+    /// byte as it is.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(c)
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                for d in [c >> 4, c & 0xF] { out.append(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "A") + d - 10) }
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     public static func writeString(_ s: String, into out: inout String) {
         out += "\""
         // Most strings need no escaping: append them whole.

@@ -36,7 +36,7 @@ import Scenarios
     @Test func goldVendorJSONFromEntriesIsTheMapsJSON() {
         let maps: [[String: String]] = [
             [:], ["a": "1"], ["b": "2", "a": "1", "ab": "x"],
-            ["quote\"": "back\\slash", "ctl": "\u{1}\n\t\r", "é": "z", "z": "é", "Z": "upper"],
+            ["quote\"": "back\\slash", "ctl": "\u{1}\n\t\r\u{8}\u{C}\u{1F}", "é": "z", "z": "é", "Z": "upper"],
             ["\u{1F600}": "emoji", "\u{FF}": "y", "\u{7F}": "del"],
         ]
         for m in maps {

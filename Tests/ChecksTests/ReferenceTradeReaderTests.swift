@@ -39,4 +39,29 @@ import Codec
         #expect(ReferenceTradeReader.read(Array(bytes.dropLast())) == nil)
         #expect(ReferenceTradeReader.read([1] + bytes.dropFirst()) == nil)
     }
+
+    /// The reader's UTF-8 check (decode, then compare the bytes) gives the
+    /// verdict and the string of `String(validating:as:)`, over random byte
+    /// strings that are mostly ill-formed in the ways that matter: stray
+    /// continuation bytes, truncated and overlong sequences, surrogates,
+    /// code points past U+10FFFF.
+    @Test func itsUTF8CheckIsTheStandardLibrarys() {
+        var rng = RandomStreams(seed: 79).stream("utf8")
+        let pieces: [[UInt8]] = [[0x41], [0x7F], [0x00], [0xC3, 0xA9], [0xC3], [0x80], [0xBF], [0xE2, 0x82, 0xAC], [0xE2, 0x82],
+                                 [0xED, 0xA0, 0x80], [0xE0, 0x80, 0x80], [0xC0, 0xAF], [0xF0, 0x9F, 0x98, 0x80], [0xF0, 0x9F, 0x98],
+                                 [0xF4, 0x90, 0x80, 0x80], [0xF5], [0xFF], [0xEF, 0xBF, 0xBD]]
+        var invalid = 0
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.uniform(in: 0...6)) {
+                if rng.uniform(in: 0...3) == 0 { bytes.append(UInt8(truncatingIfNeeded: rng.nextUInt64())) }
+                else { bytes += pieces[Int(rng.uniform(in: 0...Int64(pieces.count - 1)))] }
+            }
+            let want = String(validating: bytes, as: UTF8.self)
+            let got = bytes.withUnsafeBytes { ReferenceTradeReader.Cursor.utf8($0[...]) }
+            #expect(got == want && got.map { Array($0.utf8) == bytes } ?? true, "\(bytes)")
+            if want == nil { invalid += 1 }
+        }
+        #expect(invalid > 5_000)  // the ill-formed cases were exercised
+    }
 }

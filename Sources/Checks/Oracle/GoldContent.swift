@@ -24,6 +24,9 @@ struct GoldContent {
     private var snapTimestampMicros: Micros?
     private var snapTimestampIndex = -1
 
+    /// The row's vendor_data JSON as Gold holds it, and as expected (reused buffers).
+    private var held: [UInt8] = [], expected: [UInt8] = []
+
     init(_ p: Pipeline) { snapshots = p.gold.snapshots }
 
     mutating func visit(_ v: GoldRows.Visit, _ gold: GoldTable, _ silver: [SilverTable], _ model: GoldRecomputation) {
@@ -39,10 +42,13 @@ struct GoldContent {
             fields.vendorData = want.vendorData
             if fields != want { problems.append("Gold row \(i) (\(gold.messageId(i))) differs from its Silver row") }
         }
-        // Gold's vendor_data of row i, made through its lineage (`GoldTable.vendorDataJSON`).
-        let json = v.sourceColumns.goldVendorDataJSON
-        let vendor = accepted.vendorEntries.map { Self.vendorJSON($0) }
-        if json != vendor {
+        // Gold's vendor_data of row i, made through its lineage (`GoldTable.vendorDataJSON`),
+        // and the expected JSON, compared as bytes in two buffers kept across rows.
+        let isObject = v.sourceColumns.goldVendorDataJSON(into: &held)
+        let entries = accepted.vendorEntries
+        if let entries { Self.vendorJSON(entries, into: &expected) }
+        if isObject != (entries != nil) || (isObject && held != expected) {
+            let json = v.sourceColumns.goldVendorDataJSON, vendor = entries.map { Self.vendorJSON($0) }
             problems.append("Gold row \(i) (\(gold.messageId(i))): vendor_data \(json ?? "null"), expected \(vendor ?? "null")")
         }
         let eventSeconds = Time.floorDiv(accepted.timestampMicros, Time.microsPerSecond)
@@ -67,14 +73,22 @@ struct GoldContent {
     /// the summaries (`JSONValue`), not by the engine's; what
     /// `JSONValue.object(map).compact` writes, without building the map.
     static func vendorJSON(_ entries: [(key: String, value: String)]) -> String {
-        if entries.isEmpty { return "{}" }
-        var out = "{"
-        for (n, e) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-            if n > 0 { out += "," }
+        var out: [UInt8] = []
+        vendorJSON(entries, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `vendorJSON`'s UTF-8 into `out` (emptied first).
+    static func vendorJSON(_ entries: [(key: String, value: String)], into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(UInt8(ascii: "{"))
+        let sorted = entries.count < 2 ? entries : entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+        for (n, e) in sorted.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
             JSONValue.writeString(e.key, into: &out)
-            out += ":"
+            out.append(UInt8(ascii: ":"))
             JSONValue.writeString(e.value, into: &out)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
     }
 }
