@@ -64,7 +64,7 @@ asan: deps
 # threads (asserting they really ran on two), the replay round trips (decode
 # threads = the machine's cores), the codec's decoders on several threads, and
 # bench engine with its feed on a thread of its own.
-TSAN_TESTS = DecodeThreadsTests|ReplayRoundTripTests|decodersOnSeveralThreads|ReplayCLITests|aBenchOnOneOrTwoThreadsIsTheSame
+TSAN_TESTS = DecodeThreadsTests|silverContentInChunksOnTwoThreadsIsOnePass|ReplayRoundTripTests|decodersOnSeveralThreads|ReplayCLITests|aBenchOnOneOrTwoThreadsIsTheSame
 tsan: deps
 	$(SWIFT) build --build-tests --build-path .build-tsan --sanitize=thread
 	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --build-path .build-tsan --sanitize=thread --filter '$(TSAN_TESTS)'

@@ -96,6 +96,33 @@ import Scenarios
         #expect(f.keys.sorted() == [SilverContent.name], "each Bronze row is still claimed once: \(f.keys.sorted())")
     }
 
+    /// The content check read in chunks by two threads says what one pass in
+    /// row order says, in the same order, however the chunks fall.
+    @Test func silverContentInChunksOnTwoThreadsIsOnePass() throws {
+        let r = try run()
+        let s = r.pipeline.silverBinance
+        for (a, b) in [(2, 3), (9, 17), (40, 41), (s.rowCount - 2, s.rowCount - 1)] {
+            let x = s.row(a).sourceBronzeRow, y = s.row(b).sourceBronzeRow
+            s.testOnly_setSourceRow(a, bronzeRow: y)
+            s.testOnly_setSourceRow(b, bronzeRow: x)
+        }
+        let tables = ExchangeTables(r.pipeline)
+        func pass(chunkRows: Int, threads: Int) -> SilverContent {
+            let pass = SilverContentPass(tables, registry: r.traffic.registry, chunkRows: chunkRows)
+            for (k, silver) in tables.silver.enumerated() { for i in 0..<silver.rowCount { pass.claim(k, i) } }
+            pass.claimsKnown()
+            if threads == 2 { bothAtOnce({ pass.work() }, { pass.work() }) } else { pass.work(); pass.work() }
+            return pass.checker
+        }
+        let one = pass(chunkRows: 1 << 30, threads: 1)
+        #expect(one.problems.count == 8, "\(one.problems)")
+        for chunkRows in [1, 4, 7, 64] {
+            let chunked = pass(chunkRows: chunkRows, threads: 2)
+            #expect(chunked.problems == one.problems, "chunks of \(chunkRows)")
+            #expect(chunked.unverifiable == one.unverifiable)
+        }
+    }
+
     @Test func aGoldRowInTheWrongPartitionFailsGoldContentAndThePartitionQuery() throws {
         let r = try run()
         let row = r.pipeline.gold.row(4)

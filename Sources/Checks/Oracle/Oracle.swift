@@ -71,19 +71,23 @@ public enum Oracle {
         let tables = ExchangeTables(p)
 
         // Two halves that share nothing but reads of the finished run, on two
-        // threads: Silver and the DLQ; Bronze, Gold's recomputation and its rows
-        // (about the same work each at production traffic). Each writes only its
-        // own checkers, so the results are those of one thread.
-        var silverContent = SilverContent(tables, registry: input.registry)
+        // threads: Silver and the DLQ; Bronze, Gold's recomputation and its rows.
+        // Each writes only its own checkers, so the results are those of one
+        // thread. The Silver content check, the largest, is split in chunks
+        // that each thread takes as it finishes its half (put together in
+        // row order).
+        let content = SilverContentPass(tables, registry: input.registry)
         var bronze: BronzeExactlyOnce!, silverDLQ: SilverDLQExactlyOnce!, dlq: DLQCategorization!, sla: SLAs!
         var goldModel: GoldRecomputation!, gold: GoldExactlyOnce!, goldRows: GoldRows!
         var goldContent = GoldContent(p)
         var goldQuality = GoldDataQuality()
         var goldLatencies = GoldLatencies(input, tables)
         bothAtOnce({
-            silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i in silverContent.visit(k, i) }
+            silverDLQ = SilverDLQExactlyOnce(input, tables) { k, i in content.claim(k, i) }
+            content.claimsKnown()
             dlq = DLQCategorization(input, tables, fates: silverDLQ.fates)
             sla = SLAs(input, tables, silverDLQ)
+            content.work()
         }, {
             bronze = BronzeExactlyOnce(input, tables)
             goldModel = GoldRecomputation(p, tables)
@@ -100,7 +104,9 @@ public enum Oracle {
             }
             gold.finish(goldRows, tables.silver, goldModel)
             goldQuality.finish(p, tables, goldModel, goldRows)
+            content.work()
         })
+        let silverContent = content.checker
         sla.finish(goldLatencies)
         let accounting = Accounting(input, tables, bronze: bronze, silverDLQ: silverDLQ, gold: goldModel)
         let behind = BatchesBehind(input, tables)
