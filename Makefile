@@ -62,8 +62,9 @@ asan: deps
 
 # Multi-threaded decoding under ThreadSanitizer: Silver decoding batches on two
 # threads (asserting they really ran on two), the replay round trips (decode
-# threads = the machine's cores), the codec's decoders on several threads, and
-# bench engine with its feed on a thread of its own.
+# threads = the machine's cores), the codec's decoders on several threads,
+# bench engine with its feed on a thread of its own, and the oracle's Silver
+# content check read in chunks by its two threads.
 TSAN_TESTS = DecodeThreadsTests|silverContentInChunksOnTwoThreadsIsOnePass|ReplayRoundTripTests|decodersOnSeveralThreads|ReplayCLITests|aBenchOnOneOrTwoThreadsIsTheSame
 tsan: deps
 	$(SWIFT) build --build-tests --build-path .build-tsan --sanitize=thread

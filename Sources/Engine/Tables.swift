@@ -274,10 +274,19 @@ public final class SilverTable: MedallionTable {
     /// zstd-compressed, spilled to disk) and unpacked into a small cache when
     /// read (Gold far behind, the checks, the export); readers never notice.
     final class Segment: SealableSegment {
-        var trades = TradeColumns()
+        /// The trade columns live in memory of their own, so that a reader
+        /// can take them in place through a pointer (`withTrades`) without a
+        /// formal access to a stored property (which another reading thread
+        /// would see, under TSan, as a conflicting one).
+        private let storage: UnsafeMutablePointer<TradeColumns>
+        var trades: TradeColumns {
+            _read { yield storage.pointee }
+            _modify { yield &storage.pointee }
+        }
         var schemaId: [Int32] = []
         var sourceRow: [UInt32] = []
-        init() {}
+        init() { storage = .allocate(capacity: 1); storage.initialize(to: TradeColumns()) }
+        deinit { storage.deinitialize(count: 1); storage.deallocate() }
         var count: Int { trades.count }
         func truncate(to n: Int) {
             let k = count - n
@@ -288,12 +297,11 @@ public final class SilverTable: MedallionTable {
         /// `trades` itself runs on a copy of the struct (a retain and a
         /// release for each of its columns), which for a row's comparison
         /// costs more than the comparison.
-        @inline(__always) func withTrades<R>(_ body: (UnsafePointer<TradeColumns>) -> R) -> R {
-            withUnsafePointer(to: &trades, body)
-        }
+        @inline(__always) func withTrades<R>(_ body: (UnsafePointer<TradeColumns>) -> R) -> R { body(storage) }
         func pack(into p: inout SealedPacker) { trades.pack(into: &p); p.put(schemaId); p.put(sourceRow) }
         init(unpacking u: inout SealedUnpacker) {
-            trades = TradeColumns(unpacking: &u); schemaId = u.take(); sourceRow = u.take()
+            storage = .allocate(capacity: 1); storage.initialize(to: TradeColumns(unpacking: &u))
+            schemaId = u.take(); sourceRow = u.take()
         }
     }
     typealias Rows = Segments<Segment>
