@@ -13,12 +13,6 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
 }
 
-/// Release builds leave out the runtime exclusivity checks (the compiler's
-/// static checks stay, and debug builds, the tests and the sanitizer runs keep
-/// the dynamic ones): every read of a class's stored property went through
-/// `swift_beginAccess`, about 5% of a week-long run with its checks.
-let releaseSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "medallion-sim",
     platforms: [.macOS(.v14)],
@@ -46,33 +40,28 @@ let package = Package(
             dependencies: [
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
-            ],
-            swiftSettings: releaseSettings
+            ]
         ),
         // Avro trade codec (libavro) and zstd files (libzstd).
-        .target(name: "Codec", dependencies: ["Kernel", "CAvro", "CZstd"], swiftSettings: releaseSettings),
+        .target(name: "Codec", dependencies: ["Kernel", "CAvro", "CZstd"]),
         // Simulated Kafka: topics, partitions, offsets, the default partitioner.
-        .target(name: "Broker", dependencies: ["Kernel", "CZstd"], swiftSettings: releaseSettings),
+        .target(name: "Broker", dependencies: ["Kernel", "CZstd"]),
         // Synthetic Binance and Kraken feeds with labelled fault injection.
-        .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker", .product(name: "HeapModule", package: "swift-collections")],
-                swiftSettings: releaseSettings),
+        .target(name: "Exchanges", dependencies: ["Kernel", "Codec", "Broker", .product(name: "HeapModule", package: "swift-collections")]),
         // Captures of Kafka traffic (JSON Lines, a compact zstd format), Kafka log
         // segments, Spark exports of Bronze and Schema Registry exports.
-        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker", "CZstd", "CZlib", .product(name: "OrderedCollections", package: "swift-collections")],
-                swiftSettings: releaseSettings),
+        .target(name: "Replay", dependencies: ["Kernel", "Codec", "Broker", "CZstd", "CZlib", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Micro-batch runtime, checkpoints, Iceberg-style tables, the five jobs.
-        .target(name: "Engine", dependencies: ["Kernel", "Codec", "Broker"], swiftSettings: releaseSettings),
+        .target(name: "Engine", dependencies: ["Kernel", "Codec", "Broker"]),
         // Scenario files (YAML) and the runner that wires feeds, broker and engine.
         .target(
             name: "Scenarios",
-            dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Yams"],
-            swiftSettings: releaseSettings
+            dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Yams"]
         ),
         // Independent oracle, golden files, reports.
-        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "CSQLite", .product(name: "OrderedCollections", package: "swift-collections")],
-                swiftSettings: releaseSettings),
+        .target(name: "Checks", dependencies: ["Kernel", "Codec", "Broker", "Exchanges", "Engine", "Replay", "Scenarios", "CSQLite", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Capacity planning: what-if sweeps, shards and their merge, reports.
-        .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"], swiftSettings: releaseSettings),
+        .target(name: "Planning", dependencies: ["Kernel", "Codec", "Exchanges", "Engine", "Scenarios", "Checks"]),
         // The `medallion-sim` command.
         .executableTarget(
             name: "MedallionSimCLI",
@@ -81,8 +70,7 @@ let package = Package(
                 // libavro itself, for bench codec's raw baseline (BenchCodecBaseline.swift).
                 "CAvro",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: releaseSettings
+            ]
         ),
 
         // What several test targets share: the repository root, the CLI run as a child process.
@@ -101,6 +89,15 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["MedallionSimCLI", "TestSupport"]),
     ]
 )
+
+// Release builds of the project's modules leave out the runtime exclusivity
+// checks (the compiler's static checks stay, and debug builds, the tests and
+// the sanitizer runs keep the dynamic ones): every read of a class's stored
+// property went through `swift_beginAccess`, about 5% of a week-long run with
+// its checks.
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+}
 
 // libFuzzer targets (Fuzz/, see docs/RELIABILITY.md), only when MEDALLION_FUZZ=1:
 // they define LLVMFuzzerTestOneInput instead of main and link only with

@@ -142,8 +142,7 @@ public enum ReferenceTradeReader {
             let raw = UnsafeRawBufferPointer(rebasing: bytes)
             return raw.withMemoryRebound(to: UInt8.self) { b in
                 var s = String(decoding: b, as: UTF8.self)
-                let same = s.withUTF8 { u in u.count == b.count && (b.isEmpty || memcmp(u.baseAddress!, b.baseAddress!, b.count) == 0) }
-                return same ? s : nil
+                return s.withUTF8 { UnsafeRawBufferPointer($0).sameBytes(as: raw) } ? s : nil
             }
         }
         /// The items of one array or map: nil when a count or a declared
@@ -213,9 +212,7 @@ public enum ReferenceTradeReader {
         Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
     }
 
-    static func schemaId(_ message: [UInt8]) -> Int32 {
-        Int32(bitPattern: UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4]))
-    }
+    static func schemaId(_ message: [UInt8]) -> Int32 { message.withUnsafeBytes { schemaId($0) } }
 
     /// The trade (nil when a decimal has no bytes), its schema id and where
     /// the record ends; nil when the bytes are not a record of the layout.
@@ -265,5 +262,13 @@ public enum ReferenceTradeReader {
                       side: sideIndex == 0 ? .buy : .sell, tradeConditions: conditions, sourceSequence: sourceSequence,
                       ingestionTimestampMicros: ingestion, platformSequence: platformSequence, vendorData: vendor)
         return (t, id, c.i)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Byte-for-byte equality, by `memcmp` (a generic byte loop costs a tenth
+    /// of a pass over millions of records).
+    func sameBytes(as other: UnsafeRawBufferPointer) -> Bool {
+        count == other.count && (isEmpty || memcmp(baseAddress!, other.baseAddress!, count) == 0)
     }
 }

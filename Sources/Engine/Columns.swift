@@ -349,7 +349,13 @@ public enum VendorData {
 
     static func writeGoldForm(fromCanonical b: ArraySlice<UInt8>, into out: inout [UInt8]) {
         guard b[b.startIndex] == 1 else { out.append(0); return }
-        out.append(1); out.append(UInt8(ascii: "{"))
+        out.append(1)
+        writeJSONObject(fromCanonical: b, into: &out)
+    }
+
+    /// The JSON object of a present map (canonical form starting with 1), appended to `out`.
+    static func writeJSONObject(fromCanonical b: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
         var i = b.startIndex + 1
         var first = true
         func field() {

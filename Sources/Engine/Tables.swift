@@ -353,17 +353,17 @@ public final class SilverTable: MedallionTable {
         public var vendorEntries: [(key: String, value: String)]? { VendorData.entries(segment.trades.vendor[j]) }
         /// `vendor_data` as Gold holds it for a row made from this one: the JSON object string, or nil.
         public var goldVendorDataJSON: String? {
-            let json = VendorData.goldForm(fromCanonical: segment.trades.vendor[j])
-            return json[0] == 0 ? nil : String(decoding: json.dropFirst(), as: UTF8.self)
+            var json: [UInt8] = []
+            return goldVendorDataJSON(into: &json) ? String(decoding: json, as: UTF8.self) : nil
         }
         /// `goldVendorDataJSON`'s UTF-8 written into `out` (emptied first), without
         /// building a string; false (and `out` empty) when it is nil.
         public func goldVendorDataJSON(into out: inout [UInt8]) -> Bool {
             out.removeAll(keepingCapacity: true)
-            VendorData.writeGoldForm(fromCanonical: segment.trades.vendor[j], into: &out)
-            let isObject = out[0] != 0
-            out.removeFirst()
-            return isObject
+            let vendor = segment.trades.vendor[j]
+            guard vendor[vendor.startIndex] == 1 else { return false }
+            VendorData.writeJSONObject(fromCanonical: vendor, into: &out)
+            return true
         }
         /// Whether the row's 15 trade fields are `t` (`trade == t`, without building the row).
         public func holds(_ t: Trade) -> Bool {

@@ -76,9 +76,9 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    /// `writeString`'s UTF-8, appended to bytes: the same escapes (`\"`,
-    /// `\\`, `\n`, `\r`, `\t`, `\u00XX` for other controls), every other
-    /// byte as it is.
+    /// A JSON string literal appended as UTF-8: `\"`, `\\`, `\n`, `\r`, `\t`,
+    /// `\u00XX` (upper-case hex) for the other controls, every other byte as
+    /// it is. The `String` writer below appends the same text.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for c in s.utf8 {
@@ -97,29 +97,15 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
         // Most strings need no escaping: append them whole.
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
             out += s
             out += "\""
             return
         }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = Array("0123456789ABCDEF")  // as Jackson (Spark's to_json) writes them
-                    out += "\\u00" + String(hex[Int(u.value >> 4)]) + String(hex[Int(u.value & 0xF)])
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        writeString(s, into: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,6 +1,5 @@
 import Broker
 import Engine
-import Foundation
 import Kernel
 
 /// Bronze holds every produced record exactly once, bytes untouched: Spark's
@@ -41,7 +40,7 @@ struct BronzeExactlyOnce {
                 }
                 seen[part][pos] &+= 1
                 if seen[part][pos] == 1 && !table.withValue(i, { v in
-                    topic.partitions[part].valueSlice(atPosition: pos).withUnsafeBytes { Self.sameBytes(v, $0) } }) {
+                    topic.partitions[part].valueSlice(atPosition: pos).withUnsafeBytes { v.sameBytes(as: $0) } }) {
                     problems.append("\(table.name.rawValue) row \(i): bytes differ from \(e.topic)-\(part)@\(off)")
                 }
             }
@@ -61,11 +60,6 @@ struct BronzeExactlyOnce {
                 }
             }
         }
-    }
-
-    /// Byte-for-byte equality (memcmp: a generic byte loop was a tenth of the pass).
-    static func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
     /// Why an offset below the committed end is not in Bronze, from the
